@@ -32,18 +32,15 @@ class ProgressBar:
             self._draw(now)
 
     def _draw(self, now):
-        elapsed = max(now - self._start, 1e-9)
-        rate = self.count / elapsed
+        rate = self.count / max(now - self._start, 1e-9)
         if self.total:
             frac = min(self.count / self.total, 1.0)
-            filled = int(frac * 30)
-            bar = "#" * filled + "-" * (30 - filled)
-            text = "\r%s [%s] %5.1f%% %s/%s%s %.1f%s/s" % (
-                self.desc, bar, 100 * frac, _human(self.count, self.unit),
-                _human(self.total, self.unit), "", rate if not self.unit else rate / _scale(self.unit),
-                _unit_suffix(self.unit))
+            bar = "#" * int(frac * 30) + "-" * (30 - int(frac * 30))
+            text = "\r%s [%s] %5.1f%% %s/%s %s/s" % (
+                self.desc, bar, 100 * frac, _fmt(self.count, self.unit),
+                _fmt(self.total, self.unit), _fmt(rate, self.unit))
         else:
-            text = "\r%s %s" % (self.desc, _human(self.count, self.unit))
+            text = "\r%s %s" % (self.desc, _fmt(self.count, self.unit))
         self.stream.write(text)
         self.stream.flush()
 
@@ -61,15 +58,7 @@ class ProgressBar:
         return False
 
 
-def _scale(unit):
-    return 1e6 if unit == "B" else 1.0
-
-
-def _unit_suffix(unit):
-    return " MB" if unit == "B" else ("" if not unit else " " + unit)
-
-
-def _human(n, unit):
+def _fmt(n, unit):
     if unit == "B":
         return "%.1f MB" % (n / 1e6)
-    return "%d" % n
+    return ("%.1f" % n if isinstance(n, float) else "%d" % n) + (" " + unit if unit else "")
