@@ -1,0 +1,137 @@
+"""Checkpoints that survive being killed at any moment, and loads that explain mismatches.
+
+Every file is written to a temporary name and renamed into place. A training
+checkpoint is several files (both networks, both trainers' states, the loop
+state), so they are written together into ``checkpoint.tmp/`` and swapped in
+with two renames; if the process dies between them, :func:`load_checkpoint`
+falls back to ``checkpoint.old/``. The user-facing ``Generator.params`` and
+``discriminator.params`` (the tutorial's names) are refreshed atomically after.
+"""
+import json
+import os
+import shutil
+import tempfile
+
+import mxnet as mx
+
+from .errors import GluonGanError
+
+G_PARAMS, D_PARAMS = "Generator.params", "discriminator.params"
+G_STATES, D_STATES = "Generator.states", "discriminator.states"
+STATE_JSON = "state.json"
+CHECKPOINT_DIR = "checkpoint"
+
+
+def atomic_write(path, write):
+    """Call ``write(tmp_path)`` then rename the result to ``path`` (same directory, so atomic)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        _fsync(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _fsync(path):
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def save_parameters(net, path):
+    """``net.save_parameters`` made atomic."""
+    return atomic_write(path, net.save_parameters)
+
+
+def read_parameter_shapes(path):
+    """``{name: shape}`` stored in a ``.params`` file; one-line error if unreadable."""
+    if not os.path.isfile(path):
+        raise GluonGanError("parameter file not found: %s" % path)
+    try:
+        loaded = mx.nd.load(path)
+    except mx.base.MXNetError:
+        raise GluonGanError("%s is not a readable MXNet .params file (truncated or corrupt?)" % path) from None
+    if not isinstance(loaded, dict):
+        raise GluonGanError("%s holds unnamed arrays, not a network's parameters" % path)
+    return {name: tuple(arr.shape) for name, arr in loaded.items()}
+
+
+def check_compatible(net, path):
+    """Raise a one-line error naming ``path`` and the first mismatch with ``net``'s parameters."""
+    stored = read_parameter_shapes(path)
+    expected = {name: p.shape for name, p in net._collect_params_with_prefix().items()}
+    missing = sorted(set(expected) - set(stored))
+    extra = sorted(set(stored) - set(expected))
+    if missing or extra:
+        raise GluonGanError("%s does not fit %s: %s" % (
+            path, type(net).__name__,
+            ("it lacks parameter %r" % missing[0]) if missing else ("it has unexpected parameter %r" % extra[0])))
+    for name in sorted(expected):
+        want, got = tuple(expected[name]), stored[name]
+        if len(want) != len(got) or any(w and w != g for w, g in zip(want, got)):
+            raise GluonGanError("%s does not fit %s: parameter %r has shape %s in the file but %s in the network"
+                                % (path, type(net).__name__, name, got, want))
+
+
+def load_parameters(net, path, ctx=None):
+    """``net.load_parameters`` with a shape check first, so mismatches are one clear line."""
+    check_compatible(net, path)
+    net.load_parameters(path, ctx=ctx)
+    return net
+
+
+def save_checkpoint(out_dir, netG, netD, trainerG, trainerD, state):
+    """Write a complete checkpoint of both networks, both optimisers and ``state`` (a dict)."""
+    final = os.path.join(out_dir, CHECKPOINT_DIR)
+    tmp, old = final + ".tmp", final + ".old"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    netG.save_parameters(os.path.join(tmp, G_PARAMS))
+    netD.save_parameters(os.path.join(tmp, D_PARAMS))
+    trainerG.save_states(os.path.join(tmp, G_STATES))
+    trainerD.save_states(os.path.join(tmp, D_STATES))
+    with open(os.path.join(tmp, STATE_JSON), "w") as f:
+        json.dump(state, f, indent=2, sort_keys=True)
+    for name in os.listdir(tmp):
+        _fsync(os.path.join(tmp, name))
+    if os.path.exists(final):
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(final, old)
+    os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+    for name in (G_PARAMS, D_PARAMS):
+        atomic_write(os.path.join(out_dir, name),
+                     lambda dst, src=os.path.join(final, name): shutil.copyfile(src, dst))
+    return final
+
+
+def find_checkpoint(out_dir):
+    """The directory of the last complete checkpoint under ``out_dir``, or ``None``."""
+    for name in (CHECKPOINT_DIR, CHECKPOINT_DIR + ".old"):
+        path = os.path.join(out_dir, name)
+        if os.path.isfile(os.path.join(path, STATE_JSON)):
+            return path
+    return None
+
+
+def read_state(checkpoint_dir):
+    with open(os.path.join(checkpoint_dir, STATE_JSON)) as f:
+        return json.load(f)
+
+
+def load_checkpoint(checkpoint_dir, netG, netD, trainerG, trainerD, ctx=None):
+    """Restore networks and optimiser states saved by :func:`save_checkpoint`; returns its state dict."""
+    load_parameters(netG, os.path.join(checkpoint_dir, G_PARAMS), ctx=ctx)
+    load_parameters(netD, os.path.join(checkpoint_dir, D_PARAMS), ctx=ctx)
+    for trainer, name in ((trainerG, G_STATES), (trainerD, D_STATES)):
+        try:
+            trainer.load_states(os.path.join(checkpoint_dir, name))
+        except (mx.base.MXNetError, OSError, ValueError) as err:
+            raise GluonGanError("cannot restore optimiser state from %s: %s"
+                                % (os.path.join(checkpoint_dir, name), str(err).splitlines()[0])) from None
+    return read_state(checkpoint_dir)

@@ -1,0 +1,26 @@
+"""What every command-line tool shares: logging setup and one-line errors instead of tracebacks."""
+import logging
+import sys
+
+from .errors import GluonGanError
+
+
+def setup_logging(verbose=False):
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+
+
+def run(main, argv=None):
+    """Call ``main(argv)``; turn user errors into ``error: ...`` on stderr and exit status 2.
+
+    Ctrl-C exits 130 with a hint: every completed epoch is already checkpointed.
+    """
+    try:
+        return main(argv) or 0
+    except GluonGanError as err:
+        print("error: %s" % err, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; completed epochs are checkpointed (rerun with --resume to continue)",
+              file=sys.stderr)
+        return 130

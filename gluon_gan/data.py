@@ -1,0 +1,182 @@
+"""Images on disk -> the tutorial's training tensors, decoded once and cached.
+
+The tutorial's transform is: resize to 64x64 (bilinear), HWC -> CHW, scale with
+``x / 127.5 - 1`` to [-1, 1], and tile grey images to 3 channels. Decoding 13k
+JPEGs takes minutes, so the resized uint8 CHW array is cached on disk (keyed on
+the file list, sizes and mtimes); the float scaling is exact from uint8 and is
+done per batch, on the device.
+"""
+import hashlib
+import logging
+import os
+import tempfile
+
+import mxnet as mx
+import numpy as np
+
+from .errors import GluonGanError
+from .progress import ProgressBar
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+CACHE_VERSION = 1
+
+
+def default_cache_dir():
+    """Where downloads and decoded arrays live: ``$GLUON_GAN_CACHE`` or ``~/.cache/gluon-gan``."""
+    if os.environ.get("GLUON_GAN_CACHE"):
+        return os.environ["GLUON_GAN_CACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gluon-gan")
+
+
+def list_images(root):
+    """Image files under ``root``, recursively, in a stable (sorted) order."""
+    if not os.path.isdir(root):
+        raise GluonGanError("image folder not found: %s" % root)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        found.extend(os.path.join(dirpath, f) for f in sorted(filenames)
+                     if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith("."))
+    return found
+
+
+def decode_image(path):
+    """Decode any JPEG/PNG/BMP to an RGB uint8 HWC ``NDArray``.
+
+    OpenCV (inside MXNet) converts grey by replicating the channel -- the
+    tutorial's tiling -- drops alpha and converts CMYK JPEGs.
+    """
+    with open(path, "rb") as f:
+        buf = f.read()
+    if not buf:
+        raise ValueError("empty file")
+    return mx.image.imdecode(buf, flag=1, to_rgb=True)
+
+
+def resize_to_chw(img, size=64):
+    """Bilinear resize (as the tutorial) and HWC -> CHW; grey (1-channel) input is tiled to 3."""
+    img = mx.image.imresize(img, size, size, interp=1)
+    if img.ndim == 2:
+        img = img.expand_dims(axis=2)
+    chw = mx.nd.transpose(img, (2, 0, 1))
+    if chw.shape[0] == 1:
+        chw = mx.nd.tile(chw, (3, 1, 1))
+    return chw
+
+
+def to_unit_range(batch):
+    """uint8 [0, 255] -> float32 [-1, 1] exactly as the tutorial: ``x / 127.5 - 1``."""
+    return batch.astype("float32") / 127.5 - 1
+
+
+def transform(img, size=64):
+    """The tutorial's whole per-image transform: HWC uint8 -> (3, size, size) float32 in [-1, 1]."""
+    return to_unit_range(resize_to_chw(img, size))
+
+
+def _cache_key(paths, root, size):
+    digest = hashlib.sha1(("v%d size=%d\n" % (CACHE_VERSION, size)).encode())
+    for path in paths:
+        st = os.stat(path)
+        digest.update(("%s\t%d\t%d\n" % (os.path.relpath(path, root), st.st_size, st.st_mtime_ns)).encode())
+    return digest.hexdigest()[:16]
+
+
+def load_image_folder(root, size=64, cache_dir=None, progress=True):
+    """All images under ``root`` as one uint8 array of shape (N, 3, size, size).
+
+    Unreadable files are skipped and reported in one warning line. The result is
+    cached in ``cache_dir`` so the next run with unchanged files loads in seconds.
+    """
+    paths = list_images(root)
+    if not paths:
+        raise GluonGanError("no images (%s) found under %s" % ("/".join(IMAGE_EXTENSIONS), root))
+    cache_dir = cache_dir or default_cache_dir()
+    cache_path = os.path.join(cache_dir, "images-%s.npy" % _cache_key(paths, root, size))
+    if os.path.exists(cache_path):
+        try:
+            images = np.load(cache_path)
+            log.info("loaded %d images from cache %s", len(images), cache_path)
+            return images
+        except (OSError, ValueError) as err:
+            log.warning("ignoring unreadable cache %s (%s); decoding again", cache_path, err)
+
+    images = np.empty((len(paths), 3, size, size), dtype=np.uint8)
+    count, bad = 0, []
+    with ProgressBar(len(paths), "decoding images", unit="img", enabled=None if progress else False) as bar:
+        for path in paths:
+            try:
+                images[count] = resize_to_chw(decode_image(path), size).asnumpy()
+                count += 1
+            except (mx.base.MXNetError, ValueError, OSError):
+                bad.append(path)
+            bar.update()
+    if bad:
+        log.warning("skipped %d unreadable image file(s), e.g. %s", len(bad), bad[0])
+    if count == 0:
+        raise GluonGanError("none of the %d image files under %s could be decoded" % (len(paths), root))
+    images = images[:count]
+    _save_array_atomic(images, cache_path)
+    log.info("decoded %d images from %s (cached in %s)", count, root, cache_path)
+    return images
+
+
+def _save_array_atomic(array, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+class ImageBatches:
+    """Shuffled mini-batches of a uint8 image array, as float32 [-1, 1] ``NDArray``s.
+
+    Each epoch's order comes from ``(seed, epoch)`` alone, so a resumed run sees
+    the same batches as an uninterrupted one. ``last_batch="discard"`` drops the
+    final partial batch (the tutorial's ``NDArrayIter`` instead padded it with
+    images from the start and trained on the padding); ``"keep"`` yields it short.
+    ``num_parts``/``part_index`` give each distributed worker its own shard with
+    the same number of batches.
+    """
+
+    def __init__(self, images, batch_size, seed=0, shuffle=True, last_batch="discard",
+                 num_parts=1, part_index=0):
+        if last_batch not in ("discard", "keep"):
+            raise ValueError("last_batch must be 'discard' or 'keep'")
+        if len(images) // num_parts < batch_size and last_batch == "discard":
+            raise GluonGanError("the data has %d images, fewer than one batch of %d%s; lower --batch-size"
+                                % (len(images), batch_size,
+                                   " per worker" if num_parts > 1 else ""))
+        self.images = images
+        self.batch_size = batch_size
+        self.seed = seed
+        self.shuffle = shuffle
+        self.last_batch = last_batch
+        self.num_parts = num_parts
+        self.part_index = part_index
+
+    def __len__(self):
+        per_part = len(self.images) // self.num_parts
+        full, rest = divmod(per_part, self.batch_size)
+        return full + (1 if rest and self.last_batch == "keep" else 0)
+
+    def epoch(self, epoch, ctx=None):
+        """Yield this epoch's batches, converted on ``ctx`` (host->device copies stay uint8)."""
+        order = np.arange(len(self.images))
+        if self.shuffle:
+            np.random.RandomState((self.seed * 100003 + epoch) % (2 ** 32)).shuffle(order)
+        per_part = len(order) // self.num_parts
+        order = order[self.part_index * per_part:(self.part_index + 1) * per_part]
+        ctx = ctx or mx.cpu()
+        for i in range(len(self)):
+            idx = np.sort(order[i * self.batch_size:(i + 1) * self.batch_size])
+            yield to_unit_range(mx.nd.array(self.images[idx], ctx=ctx, dtype="uint8"))

@@ -1,0 +1,134 @@
+"""A whole training run from one config: data, networks, resume, callbacks, outputs.
+
+Everything a run writes goes under ``config.out``::
+
+    Generator.params, discriminator.params   latest weights (the tutorial's names)
+    checkpoint/                              both nets + optimiser states + state.json
+    config.json                              the run's settings
+    metrics.csv                              one row per logged iteration
+    samples/epoch_NNN.png                    fixed-noise grid after every epoch
+    training_curves.png                      losses and accuracy, at the end
+"""
+import dataclasses
+import json
+import logging
+import os
+
+from . import checkpoint, data, download
+from .errors import GluonGanError
+from .losses import get_loss
+from .models import Discriminator, Generator, initialize
+from .monitor import Checkpointer, CurvesPlot, SampleGrids, TrainingLog, fixed_noise
+from .runtime import parse_contexts
+from .training import GANTrainer, fit
+
+log = logging.getLogger(__name__)
+
+# Settings that fix the networks' shapes or the maths; a resumed run takes them from its checkpoint.
+ARCHITECTURE_KEYS = ("nz", "ngf", "ndf", "loss", "image_size")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    out: str = os.path.join("runs", "lfw")
+    data_dir: str = None
+    archive: str = None
+    cache_dir: str = None
+    epochs: int = 10
+    batch_size: int = 64
+    nz: int = 100
+    ngf: int = 64
+    ndf: int = 64
+    lr: float = 0.0002
+    beta1: float = 0.5
+    loss: str = "bce"
+    ctx: str = None
+    seed: int = 0
+    resume: bool = False
+    log_interval: int = 10
+    image_size: int = 64
+    last_batch: str = "discard"
+    hybridize: bool = True
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def load_images(config):
+    """The training array: the user's folder, a given archive, or LFW downloaded on demand."""
+    cache_dir = config.cache_dir or data.default_cache_dir()
+    if config.data_dir:
+        root = config.data_dir
+    elif config.archive:
+        root = download.extract_archive(config.archive, cache_dir)
+    else:
+        root = download.fetch_lfw(cache_dir)
+    return data.load_image_folder(root, size=config.image_size, cache_dir=cache_dir)
+
+
+def build_networks(config, ctx):
+    netG = initialize(Generator(nz=config.nz, ngf=config.ngf), ctx)
+    netD = initialize(Discriminator(ndf=config.ndf), ctx)
+    if config.hybridize:
+        netG.hybridize(static_alloc=True, static_shape=True)
+        netD.hybridize(static_alloc=True, static_shape=True)
+    return netG, netD
+
+
+def _prepare_out_dir(config):
+    """Refuse to overwrite a trained run; on --resume, adopt the run's architecture settings."""
+    found = checkpoint.find_checkpoint(config.out)
+    if config.resume:
+        if found is None:
+            raise GluonGanError("--resume: no checkpoint in %s to resume from" % config.out)
+        state = checkpoint.read_state(found)
+        saved = state.get("config", {})
+        for key in ARCHITECTURE_KEYS:
+            if key in saved and saved[key] != getattr(config, key):
+                log.info("resume: using %s=%r from the checkpoint", key, saved[key])
+                setattr(config, key, saved[key])
+        return found, state
+    if found is not None:
+        raise GluonGanError("%s already holds a trained run (epoch %d); pass --resume to continue it "
+                            "or --out DIR for a new run" % (config.out, checkpoint.read_state(found)["epoch"]))
+    return None, None
+
+
+def train(config):
+    """Run training as configured; returns the final state dict (epoch, step, ...)."""
+    found, state = _prepare_out_dir(config)
+    ctx = parse_contexts(config.ctx)
+    loss = get_loss(config.loss)
+    images = load_images(config)
+    batches = data.ImageBatches(images, config.batch_size, seed=config.seed, last_batch=config.last_batch)
+
+    netG, netD = build_networks(config, ctx)
+    trainer = GANTrainer(netG, netD, loss, ctx, nz=config.nz, lr=config.lr, beta1=config.beta1)
+    start_epoch, start_step = 0, 0
+    if found:
+        state = checkpoint.load_checkpoint(found, netG, netD, trainer.trainerG, trainer.trainerD, ctx=ctx)
+        start_epoch, start_step = state["epoch"], state["step"]
+        log.info("resuming %s after epoch %d (iteration %d)", config.out, start_epoch, start_step)
+        if start_epoch >= config.epochs:
+            log.info("nothing to do: the run already has %d of %d epochs", start_epoch, config.epochs)
+    os.makedirs(config.out, exist_ok=True)
+    checkpoint.atomic_write(os.path.join(config.out, "config.json"),
+                            lambda tmp: _write_json(tmp, config.to_dict()))
+
+    log.info("training on %d images, %d batches of %d per epoch, on %s, loss %s",
+             len(images), len(batches), config.batch_size, ", ".join(map(str, ctx)), loss.name)
+    csv_path = os.path.join(config.out, "metrics.csv")
+    training_log = TrainingLog(csv_path, config.log_interval, start_step=start_step)
+    callbacks = [
+        training_log,
+        SampleGrids(config.out, fixed_noise(config.nz, seed=config.seed, ctx=ctx[0])),
+        Checkpointer(config.out, {"config": config.to_dict()}, training_log),
+        CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
+    ]
+    fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed, callbacks=callbacks)
+    return {"epoch": max(config.epochs, start_epoch), "step": training_log.step, "out": config.out}
+
+
+def _write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)

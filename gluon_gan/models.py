@@ -1,0 +1,81 @@
+"""The tutorial's DCGAN generator and discriminator as hybridizable Gluon blocks.
+
+Both subclass ``nn.HybridSequential`` and add layers in the tutorial's order, so
+``save_parameters`` writes the same keys (``0.weight``, ``1.gamma``, ...) as the
+tutorial's ``nn.Sequential`` networks: checkpoints move freely between the two.
+"""
+import mxnet as mx
+from mxnet.gluon import nn
+
+NZ, NGF, NDF, NC = 100, 64, 64, 3  # the tutorial's latent size, widths and channels
+
+
+class Generator(nn.HybridSequential):
+    """z of shape (N, nz, 1, 1) -> image (N, nc, 64, 64) in [-1, 1].
+
+    Transposed convolutions 1->4->8->16->32->64 with BatchNorm+ReLU between them
+    and tanh last, because the training images are scaled to [-1, 1].
+    """
+
+    def __init__(self, nz=NZ, ngf=NGF, nc=NC, **kwargs):
+        super().__init__(**kwargs)
+        self.nz, self.ngf, self.nc = nz, ngf, nc
+        with self.name_scope():
+            prev = nz
+            for i, width in enumerate([ngf * 8, ngf * 4, ngf * 2, ngf]):
+                stride, pad = (1, 0) if i == 0 else (2, 1)
+                self.add(nn.Conv2DTranspose(width, 4, stride, pad, use_bias=False, in_channels=prev))
+                self.add(nn.BatchNorm(in_channels=width))
+                self.add(nn.Activation("relu"))
+                prev = width
+            self.add(nn.Conv2DTranspose(nc, 4, 2, 1, use_bias=False, in_channels=prev))
+            self.add(nn.Activation("tanh"))
+
+
+class Discriminator(nn.HybridSequential):
+    """image (N, nc, 64, 64) -> one raw logit per image, shape (N, 1, 1, 1).
+
+    Strided convolutions 64->32->16->8->4 with LeakyReLU(0.2), BatchNorm on all
+    but the first, and a final 4x4 convolution to one unit. No sigmoid: the loss
+    works on logits (numerically safer, and the WGAN critic needs raw scores).
+
+    ``norm="none"`` drops BatchNorm (a WGAN-GP critic must not mix samples);
+    the layer indices then differ from the tutorial's, so such checkpoints are
+    not interchangeable with BatchNorm ones.
+    """
+
+    def __init__(self, ndf=NDF, nc=NC, norm="batch", **kwargs):
+        super().__init__(**kwargs)
+        if norm not in ("batch", "none"):
+            raise ValueError("norm must be 'batch' or 'none', not %r" % (norm,))
+        self.ndf, self.nc, self.norm = ndf, nc, norm
+        with self.name_scope():
+            self.add(nn.Conv2D(ndf, 4, 2, 1, use_bias=False, in_channels=nc))
+            self.add(nn.LeakyReLU(0.2))
+            prev = ndf
+            for width in (ndf * 2, ndf * 4, ndf * 8):
+                self.add(nn.Conv2D(width, 4, 2, 1, use_bias=False, in_channels=prev))
+                if norm == "batch":
+                    self.add(nn.BatchNorm(in_channels=width))
+                self.add(nn.LeakyReLU(0.2))
+                prev = width
+            self.add(nn.Conv2D(1, 4, 1, 0, use_bias=False, in_channels=prev))
+
+
+def initialize(net, ctx):
+    """The tutorial's init: Normal(0.02) weights (BatchNorm gamma=1, beta=0 by MXNet's rules)."""
+    net.initialize(mx.init.Normal(0.02), ctx=ctx, force_reinit=True)
+    return net
+
+
+def count_parameters(net, include_running_stats=False):
+    """Number of scalars in ``net`` (learned ones only unless asked)."""
+    total = 0
+    for param in net.collect_params().values():
+        if param.grad_req == "null" and not include_running_stats:
+            continue
+        size = 1
+        for dim in param.shape:
+            size *= dim
+        total += size
+    return total

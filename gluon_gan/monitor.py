@@ -1,0 +1,128 @@
+"""Callbacks that report and persist a run: the log line + metrics CSV, sample grids, checkpoints."""
+import csv
+import logging
+import os
+import time
+
+import mxnet as mx
+
+from . import checkpoint, plotting
+from .training import Callback
+
+log = logging.getLogger(__name__)
+
+METRIC_COLUMNS = ("epoch", "iteration", "step", "samples_per_s", "d_loss", "g_loss", "accuracy", "elapsed_s")
+
+
+class TrainingLog(Callback):
+    """Every ``interval`` iterations (and on the first): the tutorial's log line, and a CSV row.
+
+    samples/s is averaged over the iterations since the previous line (the
+    tutorial timed only the last batch). D/G loss are the current batch's means;
+    accuracy is the running value over the epoch, as the tutorial's metric.
+    Reading these values is the only place the loop waits for the device.
+    """
+
+    def __init__(self, csv_path, interval=10, start_step=0):
+        self.csv_path = csv_path
+        self.interval = interval
+        self.step = start_step
+        self._samples = 0
+
+    def on_train_begin(self, trainer, start_epoch):
+        _truncate_rows_after(self.csv_path, self.step)
+        self._start = time.time()
+
+    def on_epoch_begin(self, trainer, epoch):
+        self._tic, self._samples = time.time(), 0
+
+    def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
+        self.step += 1
+        self._samples += batch_size
+        if iteration % self.interval:
+            return
+        d, g = float(d_loss.asscalar()), float(g_loss.asscalar())
+        _, acc = trainer.metric.get()
+        now = time.time()
+        speed = self._samples / max(now - self._tic, 1e-9)
+        self._tic, self._samples = now, 0
+        log.info("epoch %d iter %d: %.1f samples/s, D loss %.4f, G loss %.4f, binary acc %.4f",
+                 epoch, iteration, speed, d, g, acc)
+        self._write_row([epoch, iteration, self.step, round(speed, 2), d, g, acc, round(now - self._start, 2)])
+
+    def _write_row(self, row):
+        new = not os.path.exists(self.csv_path)
+        with open(self.csv_path, "a", newline="") as f:
+            writer = csv.writer(f)
+            if new:
+                writer.writerow(METRIC_COLUMNS)
+            writer.writerow(row)
+
+
+def _truncate_rows_after(csv_path, step):
+    """On resume, drop rows logged after the checkpoint (they will be logged again)."""
+    if not os.path.exists(csv_path):
+        return
+    with open(csv_path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if len(r) == len(METRIC_COLUMNS) and _as_int(r[2]) <= step]
+    def write(tmp):
+        with open(tmp, "w", newline="") as f:
+            csv.writer(f).writerows(kept)
+    checkpoint.atomic_write(csv_path, write)
+
+
+def _as_int(text):
+    try:
+        return int(float(text))
+    except ValueError:
+        return 1 << 62
+
+
+class SampleGrids(Callback):
+    """After every epoch, G's images for one fixed noise batch: ``samples/epoch_NNN.png``."""
+
+    def __init__(self, out_dir, fixed_noise):
+        self.dir = os.path.join(out_dir, "samples")
+        self.fixed_noise = fixed_noise
+
+    def on_epoch_end(self, trainer, epoch):
+        path = os.path.join(self.dir, "epoch_%03d.png" % (epoch + 1))
+        plotting.save_image_grid(trainer.generate(self.fixed_noise), path)
+        log.info("wrote %s", path)
+
+
+class Checkpointer(Callback):
+    """After every epoch: a complete, atomically swapped checkpoint (see :mod:`gluon_gan.checkpoint`)."""
+
+    def __init__(self, out_dir, run_state, training_log):
+        self.out_dir = out_dir
+        self.run_state = run_state
+        self.training_log = training_log
+
+    def on_epoch_end(self, trainer, epoch):
+        state = dict(self.run_state, epoch=epoch + 1, step=self.training_log.step)
+        checkpoint.save_checkpoint(self.out_dir, trainer.netG, trainer.netD,
+                                   trainer.trainerG, trainer.trainerD, state)
+        log.info("epoch %d done; checkpoint written to %s", epoch + 1, self.out_dir)
+
+
+class CurvesPlot(Callback):
+    """At the end: ``training_curves.png`` from ``metrics.csv``."""
+
+    def __init__(self, csv_path, png_path):
+        self.csv_path, self.png_path = csv_path, png_path
+
+    def on_train_end(self, trainer):
+        if os.path.exists(self.csv_path):
+            plotting.plot_training_curves(self.csv_path, self.png_path)
+            log.info("wrote %s", self.png_path)
+
+
+def fixed_noise(nz, count=64, seed=0, ctx=None):
+    """The same latent batch for every epoch's grid, independent of the training RNG."""
+    import numpy as np
+    z = np.random.RandomState(seed).normal(size=(count, nz, 1, 1)).astype("float32")
+    return mx.nd.array(z, ctx=ctx or mx.cpu())

@@ -1,0 +1,48 @@
+"""Faces from saved ``Generator.params``: rebuild the network from the file's shapes, then sample."""
+import mxnet as mx
+import numpy as np
+
+from .checkpoint import load_parameters, read_parameter_shapes
+from .errors import GluonGanError
+from .models import Generator
+
+
+def generator_shape_from_params(path):
+    """``(nz, ngf, nc)`` of the Generator saved in ``path``, read off its weight shapes.
+
+    The first layer's weight is (nz, ngf*8, 4, 4) and the last (ngf, nc, 4, 4),
+    so no flags are needed to load a generator trained with other widths.
+    """
+    shapes = read_parameter_shapes(path)
+    weights = sorted((k for k in shapes if k.endswith(".weight")), key=lambda k: int(k.split(".")[0]))
+    if not weights or len(shapes[weights[0]]) != 4 or shapes[weights[0]][1] % 8:
+        raise GluonGanError("%s does not look like a Generator's parameters (its first weight has shape %s)"
+                            % (path, shapes[weights[0]] if weights else "none"))
+    nz, ngf8 = shapes[weights[0]][:2]
+    nc = shapes[weights[-1]][1]
+    return nz, ngf8 // 8, nc
+
+
+def load_generator(path, ctx=None, hybridize=True):
+    """A ready-to-sample Generator with the weights in ``path``."""
+    ctx = ctx or mx.cpu()
+    nz, ngf, nc = generator_shape_from_params(path)
+    netG = Generator(nz=nz, ngf=ngf, nc=nc)
+    load_parameters(netG, path, ctx=ctx)
+    if hybridize:
+        netG.hybridize(static_alloc=True, static_shape=True)
+    return netG
+
+
+def latent(num, nz, seed=0):
+    """Deterministic standard-normal latent vectors (N, nz, 1, 1) for a seed."""
+    return np.random.RandomState(seed).normal(size=(num, nz, 1, 1)).astype(np.float32)
+
+
+def generate(netG, z, ctx=None, batch_size=256):
+    """Images (N, nc, 64, 64) in [-1, 1] as numpy, in inference mode, ``batch_size`` at a time."""
+    ctx = ctx or mx.cpu()
+    out = []
+    for i in range(0, len(z), batch_size):
+        out.append(netG(mx.nd.array(z[i:i + batch_size], ctx=ctx)))
+    return np.concatenate([o.asnumpy() for o in out]) if out else np.zeros((0, netG.nc, 64, 64), np.float32)

@@ -1,0 +1,134 @@
+"""The tutorial's two-stage GAN iteration, and the epoch loop around it.
+
+One :meth:`GANTrainer.step` is one iteration of the tutorial:
+
+1. Discriminator: outputs on a real batch (label 1) and on ``fake.detach()``
+   (label 0); backward; ``trainerD.step``. Detaching keeps G out of this graph.
+2. Generator: D's output on the same fakes, loss against label 1; backward
+   through D into G; ``trainerG.step``. Only G's trainer steps, so D's weights
+   are left alone (its gradient buffers are overwritten by the next D step).
+
+The tutorial ran G forward twice on the same noise; the second pass is skipped
+here and the step-1 fakes are reused. That is exact, not an approximation: G's
+weights have not changed in between, and MXNet's BatchNorm updates its moving
+statistics in backward, which the detached first pass never runs.
+
+Nothing here synchronises with the device: losses come back as ``NDArray``s
+and the accuracy stays on the device until someone asks for it, so MXNet's
+engine can queue the next work while Python moves on.
+"""
+import logging
+
+import mxnet as mx
+from mxnet import autograd, gluon
+
+from .metrics import BinaryAccuracy
+
+log = logging.getLogger(__name__)
+
+
+def make_trainer(net, role, loss, lr, beta1, kvstore="device"):
+    """A ``gluon.Trainer`` for one network: the loss's optimiser if it has one, else the tutorial's Adam."""
+    choice = loss.optimizer_defaults(role)
+    if choice is None:
+        choice = ("adam", {"learning_rate": lr, "beta1": beta1})
+    name, params = choice
+    return gluon.Trainer(net.collect_params(), name, dict(params), kvstore=kvstore)
+
+
+class GANTrainer:
+    """Owns both networks, their ``gluon.Trainer``s, the loss and the accuracy metric.
+
+    ``ctx`` is a list of contexts: each batch is split across them with
+    ``gluon.utils.split_and_load`` and the Trainers sum the gradients.
+    """
+
+    def __init__(self, netG, netD, loss, ctx, nz=100, lr=0.0002, beta1=0.5,
+                 lr_g=None, lr_d=None, kvstore="device"):
+        self.netG, self.netD, self.loss = netG, netD, loss
+        self.ctx = list(ctx)
+        self.nz = nz
+        self.trainerG = make_trainer(netG, "g", loss, lr if lr_g is None else lr_g, beta1, kvstore)
+        self.trainerD = make_trainer(netD, "d", loss, lr if lr_d is None else lr_d, beta1, kvstore)
+        self.metric = BinaryAccuracy(threshold=loss.threshold)
+
+    def noise(self, n):
+        """Latent vectors for ``n`` samples, drawn on the first device so the draw is device-count independent."""
+        return mx.nd.random.normal(0, 1, shape=(n, self.nz, 1, 1), ctx=self.ctx[0])
+
+    def step(self, real):
+        """One D update then one G update on ``real`` (N, 3, 64, 64); returns mean D and G loss."""
+        n = real.shape[0]
+        reals = gluon.utils.split_and_load(real, self.ctx, even_split=False)
+        zs = gluon.utils.split_and_load(self.noise(n), self.ctx, even_split=False)
+
+        with autograd.record():
+            fakes = [self.netG(z) for z in zs]
+            outs = [(self.netD(x), self.netD(f.detach())) for x, f in zip(reals, fakes)]
+            d_losses = [self.loss.d_loss(r, f) for r, f in outs]
+        autograd.backward(d_losses)
+        self.trainerD.step(n)
+        self.loss.after_d_step(self.netD)
+
+        with autograd.record():
+            g_losses = [self.loss.g_loss(self.netD(f)) for f in fakes]
+        autograd.backward(g_losses)
+        self.trainerG.step(n)
+
+        for real_out, fake_out in outs:
+            self.metric.update([real_out.ones_like(), fake_out.zeros_like()], [real_out, fake_out])
+        return _mean(d_losses), _mean(g_losses)
+
+    def generate(self, z):
+        """Images for latent ``z`` in inference mode (BatchNorm uses its moving statistics)."""
+        return self.netG(z.as_in_context(self.ctx[0]))
+
+
+def _mean(per_device_losses):
+    """Mean over all samples of per-sample losses living on several devices."""
+    total = sum(l.sum().as_in_context(mx.cpu()) for l in per_device_losses)
+    count = sum(l.shape[0] for l in per_device_losses)
+    return total / count
+
+
+class Callback:
+    """Hooks the epoch loop calls; subclasses override what they need."""
+
+    def on_train_begin(self, trainer, start_epoch):
+        pass
+
+    def on_epoch_begin(self, trainer, epoch):
+        pass
+
+    def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
+        pass
+
+    def on_epoch_end(self, trainer, epoch):
+        pass
+
+    def on_train_end(self, trainer):
+        pass
+
+
+def fit(trainer, batches, epochs, start_epoch=0, seed=0, callbacks=()):
+    """Train from ``start_epoch`` up to ``epochs`` (exclusive).
+
+    MXNet's RNG is reseeded from ``(seed, epoch)`` at every epoch, and the batch
+    order depends only on the same pair, so a run resumed at an epoch boundary
+    continues exactly as an uninterrupted run would.
+    """
+    for cb in callbacks:
+        cb.on_train_begin(trainer, start_epoch)
+    for epoch in range(start_epoch, epochs):
+        mx.random.seed(seed * 100003 + epoch)
+        trainer.metric.reset()
+        for cb in callbacks:
+            cb.on_epoch_begin(trainer, epoch)
+        for iteration, real in enumerate(batches.epoch(epoch, ctx=trainer.ctx[0])):
+            d_loss, g_loss = trainer.step(real)
+            for cb in callbacks:
+                cb.on_iteration(trainer, epoch, iteration, real.shape[0], d_loss, g_loss)
+        for cb in callbacks:
+            cb.on_epoch_end(trainer, epoch)
+    for cb in callbacks:
+        cb.on_train_end(trainer)

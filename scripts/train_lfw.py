@@ -1,0 +1,65 @@
+#!/usr/bin/env python
+"""Train the tutorial's DCGAN on LFW faces (downloaded on first use) or on your own images.
+
+Writes Generator.params / discriminator.params, a checkpoint, metrics.csv, sample
+grids and training curves under --out. Interrupt at any time; --resume continues.
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
+from gluon_gan import cli  # noqa: E402
+from gluon_gan.experiment import TrainConfig  # noqa: E402
+from gluon_gan.losses import LOSSES  # noqa: E402
+
+
+def parse_args(argv=None):
+    d = TrainConfig()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    src = p.add_argument_group("data (default: download LFW)")
+    src.add_argument("--data-dir", help="train on the images in this folder (searched recursively) instead of LFW")
+    src.add_argument("--archive", help="an LFW .tgz you already have (e.g. lfw-deepfunneled.tgz)")
+    src.add_argument("--cache-dir", help="downloads and decoded-image cache (default: $GLUON_GAN_CACHE "
+                                         "or ~/.cache/gluon-gan)")
+    p.add_argument("--out", default=d.out, help="run directory for checkpoints, samples and logs")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="total epochs (a resumed run counts the done ones)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--nz", type=int, default=d.nz, help="latent size")
+    p.add_argument("--ngf", type=int, default=d.ngf, help="generator width")
+    p.add_argument("--ndf", type=int, default=d.ndf, help="discriminator width")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
+    p.add_argument("--beta1", type=float, default=d.beta1, help="Adam beta1")
+    p.add_argument("--loss", default=d.loss, choices=sorted(LOSSES), help="GAN objective")
+    p.add_argument("--ctx", default=d.ctx, help="cpu, gpu, gpu:0 or gpu:0,1 (default: a GPU if MXNet sees one)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--log-interval", type=int, default=d.log_interval, help="iterations between log lines")
+    p.add_argument("--keep-last-batch", action="store_true",
+                   help="train on the final short batch of each epoch instead of dropping it")
+    p.add_argument("--no-hybridize", action="store_true", help="run imperatively (slower; for debugging)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    for name in ("epochs", "batch_size", "nz", "ngf", "ndf", "log_interval"):
+        if getattr(args, name) < 1:
+            p.error("--%s must be at least 1" % name.replace("_", "-"))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cli.setup_logging(args.verbose)
+    from gluon_gan.experiment import train
+    config = TrainConfig(
+        out=args.out, data_dir=args.data_dir, archive=args.archive, cache_dir=args.cache_dir,
+        epochs=args.epochs, batch_size=args.batch_size, nz=args.nz, ngf=args.ngf, ndf=args.ndf,
+        lr=args.lr, beta1=args.beta1, loss=args.loss, ctx=args.ctx, seed=args.seed, resume=args.resume,
+        log_interval=args.log_interval, last_batch="keep" if args.keep_last_batch else "discard",
+        hybridize=not args.no_hybridize)
+    train(config)
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

@@ -1,0 +1,18 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="gluon-gan",
+    version="0.1.0",
+    description="The Gluon DCGAN tutorial (LFW faces), ported faithfully and grown into a small GAN library",
+    long_description=open("README.md").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["gluon_gan", "gluon_gan.*"]),
+    python_requires=">=3.8,<3.12",
+    # mxnet itself is an extra: GPU users install mxnet-cu112/-cu117/..., which provide the same
+    # `mxnet` module under another distribution name; a hard requirement would pull the CPU build over it.
+    install_requires=["numpy>=1.17,<1.24", "matplotlib>=3.3"],
+    extras_require={
+        "cpu": ["mxnet==1.9.1"],
+        "test": ["pytest>=7"],
+    },
+)
