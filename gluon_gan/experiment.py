@@ -14,7 +14,7 @@ import json
 import logging
 import os
 
-from . import checkpoint, data, download
+from . import checkpoint, data
 from .errors import GluonGanError
 from .losses import get_loss
 from .models import Discriminator, Generator, initialize
@@ -56,6 +56,7 @@ class TrainConfig:
 
 def load_images(config):
     """The training array: the user's folder, a given archive, or LFW downloaded on demand."""
+    from . import download  # only runs that fetch data need it
     cache_dir = config.cache_dir or data.default_cache_dir()
     if config.data_dir:
         root = config.data_dir

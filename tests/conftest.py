@@ -1,0 +1,43 @@
+"""Shared fixtures: the repo on sys.path, seeded RNGs, tiny image folders made on the fly."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import gluon_gan  # noqa: E402,F401  (threading before mxnet)
+import mxnet as mx  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    np.random.seed(0)
+    mx.random.seed(0)
+
+
+def write_images(folder, count, size=(40, 48), seed=0, ext=".png"):
+    """``count`` random RGB images as files under ``folder``; returns their paths."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rs = np.random.RandomState(seed)
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = os.path.join(folder, "img%03d%s" % (i, ext))
+        plt.imsave(path, rs.randint(0, 256, size + (3,)).astype(np.uint8))
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    """24 small random PNGs in two subfolders."""
+    root = tmp_path / "images"
+    write_images(str(root / "a"), 12, seed=1)
+    write_images(str(root / "b"), 12, seed=2)
+    return str(root)
