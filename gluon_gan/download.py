@@ -246,10 +246,13 @@ def _extract_dir(cache_dir, filename):
     return os.path.join(cache_dir, stem if stem != name else name + ".d")
 
 
-def fetch_lfw(cache_dir, sources=LFW_SOURCES, timeout=30):
-    """Return an extracted LFW directory, trying each source in turn until one works."""
+def fetch_lfw(cache_dir, sources=None, timeout=30):
+    """Return an extracted LFW directory, trying each source in turn until one works.
+
+    ``sources`` defaults to the module's ``LFW_SOURCES``, looked up at call time.
+    """
     failures = []
-    for src in sources:
+    for src in LFW_SOURCES if sources is None else sources:
         target = _extract_dir(cache_dir, src.filename)
         try:
             if not os.path.isfile(os.path.join(target, COMPLETE)):  # archive may have been deleted

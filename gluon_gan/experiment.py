@@ -14,6 +14,8 @@ import json
 import logging
 import os
 
+import mxnet as mx
+
 from . import checkpoint, data
 from .errors import GluonGanError
 from .losses import get_loss
@@ -68,6 +70,8 @@ def load_images(config):
 
 
 def build_networks(config, ctx):
+    """Both networks, initialised from ``config.seed`` alone so a run is reproducible."""
+    mx.random.seed(config.seed)
     netG = initialize(Generator(nz=config.nz, ngf=config.ngf), ctx)
     netD = initialize(Discriminator(ndf=config.ndf), ctx)
     if config.hybridize:

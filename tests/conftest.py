@@ -41,3 +41,12 @@ def image_folder(tmp_path):
     write_images(str(root / "a"), 12, seed=1)
     write_images(str(root / "b"), 12, seed=2)
     return str(root)
+
+
+def load_script(name):
+    """Import ``scripts/<name>.py`` as a module, so tests can call its ``main(argv)`` in-process."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("script_" + name, os.path.join(ROOT, "scripts", name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
