@@ -39,8 +39,11 @@ def latent(num, nz, seed=0):
     return np.random.RandomState(seed).normal(size=(num, nz, 1, 1)).astype(np.float32)
 
 
-def generate(netG, z, ctx=None, batch_size=256):
-    """Images (N, nc, 64, 64) in [-1, 1] as numpy, in inference mode, ``batch_size`` at a time."""
+def generate(netG, z, ctx=None, batch_size=64):
+    """Images (N, nc, 64, 64) in [-1, 1] as numpy, in inference mode, ``batch_size`` at a time.
+
+    64 at a time measured fastest on a 2-core CPU (2.5 s per 1000 faces vs 3.7 s at 256: cache-sized work).
+    """
     ctx = ctx or mx.cpu()
     out = []
     for i in range(0, len(z), batch_size):
