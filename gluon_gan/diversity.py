@@ -105,10 +105,16 @@ class DiversityLog(Callback):
         return cls(csv_path, images[pick], fixed_noise(nz, count, seed=seed + 1, ctx=ctx))
 
     def on_train_begin(self, trainer, start_epoch):
-        self.real = diversity_stats(self.real_images, self.threshold)
         _drop_rows_after(self.csv_path, start_epoch)
+        self.real = None
+        if len(self.real_images) < 2 or len(self.noise) < 2:
+            log.warning("diversity log off: it needs at least 2 real images and 2 samples")
+            return
+        self.real = diversity_stats(self.real_images, self.threshold)
 
     def on_epoch_end(self, trainer, epoch):
+        if self.real is None:
+            return
         fake = np.concatenate([trainer.generate(self.noise[i:i + self.chunk]).asnumpy()
                                for i in range(0, len(self.noise), self.chunk)])
         f = diversity_stats(fake, self.threshold)

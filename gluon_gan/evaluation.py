@@ -38,6 +38,7 @@ def fake_batches(netG, z, batch_size, ctx):
 
 def extract_features(extractor, batches, total, desc, keep_images=0, progress=True):
     """Run ``extractor`` over ``batches``; returns (features float32 (N, D), the first ``keep_images`` images)."""
+    log.info("%s: %d images, %d per batch...", desc, total, getattr(extractor, "batch_size", 0))
     feats, kept, count = None, [], 0
     tic = time.time()
     with ProgressBar(total, desc, unit="img", enabled=None if progress else False) as bar:
@@ -93,10 +94,10 @@ def evaluate(netG, real_images, extractor, num_fake=50000, num_real=10000, batch
     fake_feats, fake_imgs = extract_features(extractor, fake_batches(netG, z, batch_size, ctx), num_fake,
                                              "features of generated images", keep, progress)
     real_imgs = real_images[real_idx[:keep]]
-    key = hashlib.sha1(("%s\n%s" % (extractor.identity(), array_digest(real_images[real_idx]))).encode())
-    real_feats = _cached_real_features(
-        cache_dir, key.hexdigest()[:16], lambda: extract_features(extractor, real_batches(real_images, real_idx, batch_size, ctx),
-                                                 num_real, "features of real images", 0, progress)[0])
+    key = hashlib.sha1(("%s\n%s" % (extractor.identity(), array_digest(real_images[real_idx]))).encode()).hexdigest()
+    real_feats = _cached_real_features(cache_dir, key[:16], lambda: extract_features(
+        extractor, real_batches(real_images, real_idx, batch_size, ctx), num_real, "features of real images",
+        0, progress)[0])
 
     tic = time.time()
     fid_value = fid.fid_from_features(fake_feats, real_feats)

@@ -63,7 +63,10 @@ class FeatureExtractor:
         out = []
         for i in range(0, len(images), self.batch_size):
             batch = images[i:i + self.batch_size]
-            batch = batch.as_in_context(self.ctx) if isinstance(batch, mx.nd.NDArray) else mx.nd.array(batch, ctx=self.ctx)
+            if isinstance(batch, mx.nd.NDArray):
+                batch = batch.as_in_context(self.ctx)
+            else:
+                batch = mx.nd.array(batch, ctx=self.ctx)
             out.append(self.forward(batch.astype("float32")).asnumpy().astype(np.float32))
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 

@@ -38,7 +38,7 @@ def sqrtm_psd(matrix):
 
 
 def trace_sqrt_product(sigma1, sigma2):
-    """Tr((Σ1 Σ2)^½), computed as Σ sqrt(eig(Σ1^½ Σ2 Σ1^½)): that matrix is symmetric PSD and similar to Σ1 Σ2."""
+    """Tr((Σ1 Σ2)^½) as Σ sqrt(eig(Σ1^½ Σ2 Σ1^½)): that matrix is symmetric PSD and similar to Σ1 Σ2."""
     root1 = sqrtm_psd(sigma1)
     inner = root1 @ np.asarray(sigma2, dtype=np.float64) @ root1
     eigvals = np.linalg.eigvalsh((inner + inner.T) / 2)
@@ -50,7 +50,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
-        raise ValueError("mismatched shapes: mu %s/%s, sigma %s/%s" % (mu1.shape, mu2.shape, sigma1.shape, sigma2.shape))
+        raise ValueError("mismatched shapes: mu %s/%s, sigma %s/%s"
+                         % (mu1.shape, mu2.shape, sigma1.shape, sigma2.shape))
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt_product(sigma1, sigma2))
 

@@ -152,7 +152,8 @@ def _diversity_section(page):
              "are %.0f%% as spread out as real images, and %.0f%% of them have a near-duplicate "
              "(real images: %.0f%%).</p>" % (last["epoch"], 100 * last["pairwise_ratio"],
                                                100 * last["fake_duplicates"], 100 * last["real_duplicates"]))
-    if last["pairwise_ratio"] < COLLAPSE_RATIO or last["fake_duplicates"] - last["real_duplicates"] > COLLAPSE_DUPLICATES:
+    extra_duplicates = last["fake_duplicates"] - last["real_duplicates"]
+    if last["pairwise_ratio"] < COLLAPSE_RATIO or extra_duplicates > COLLAPSE_DUPLICATES:
         page.add('<p class="warn">Possible mode collapse: the samples are much less varied than real images. '
                  'Look at the grids above.</p>')
     page.figure(_data_uri(_diversity_plot(rows), "diversity.png"), "diversity per epoch")
@@ -191,12 +192,13 @@ def _pictures_section(page):
 
 
 def write_report(run_dir, embed=False, path=None):
-    """Write ``run_dir/report.html`` (or ``path``: image links are made relative to wherever it is); returns its path."""
+    """Write ``run_dir/report.html`` (or ``path``; image links are relative to where it is); returns its path."""
     if not os.path.isdir(run_dir):
         raise GluonGanError("run directory not found: %s" % run_dir)
     markers = ("config.json", "metrics.csv", "samples", "diversity.csv", "Generator.params")
     if not any(os.path.exists(os.path.join(run_dir, m)) for m in markers):
-        raise GluonGanError("%s does not look like a training run (none of %s in it)" % (run_dir, ", ".join(markers)))
+        raise GluonGanError("%s does not look like a training run (none of %s in it)"
+                            % (run_dir, ", ".join(markers)))
     config = _load_json(os.path.join(run_dir, "config.json"))
     found = find_checkpoint(run_dir)
     state = read_state(found) if found else None
@@ -208,7 +210,8 @@ def write_report(run_dir, embed=False, path=None):
     page.add("<h1>%s</h1>" % html.escape(title))
     done = ("%d of %s epochs done, %d iterations" % (state.get("epoch", 0), (config or {}).get("epochs", "?"),
                                                       state.get("step", 0))) if state else "no checkpoint yet"
-    page.add("<p>%s. Report written %s.</p>" % (html.escape(done), datetime.datetime.now().strftime("%Y-%m-%d %H:%M")))
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    page.add("<p>%s. Report written %s.</p>" % (html.escape(done), when))
     _pictures_section(page)
     _diversity_section(page)
     _evaluation_section(page)

@@ -96,3 +96,12 @@ def test_diversity_log_for_a_run_picks_fixed_reals_and_noise():
     np.testing.assert_array_equal(a.real_images, b.real_images)
     np.testing.assert_array_equal(a.noise.asnumpy(), b.noise.asnumpy())
     assert os.path.basename(a.csv_path) == "x.csv"
+
+
+def test_diversity_log_turns_itself_off_with_a_single_real_image(tmp_path):
+    path = str(tmp_path / "diversity.csv")
+    one = np.zeros((1, 3, 4, 4), np.uint8)
+    cb = diversity.DiversityLog(path, one, mx.nd.zeros((4, 16, 1, 1)))
+    cb.on_train_begin(_FakeTrainer(), 0)
+    cb.on_epoch_end(_FakeTrainer(), 0)
+    assert not os.path.exists(path)

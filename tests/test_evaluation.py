@@ -41,12 +41,14 @@ def test_evaluate_matches_the_maths_on_the_same_images(netG, tmp_path):
     fake_f = ext(fake)
     assert result["fid"] == pytest.approx(fid.fid_from_features(fake_f, real_f), rel=1e-5)
     kid = fid.kernel_inception_distance(fake_f, real_f, 5, 10, seed=3)
-    assert result["kid_mean"] == pytest.approx(kid[0], rel=1e-5) and result["kid_std"] == pytest.approx(kid[1], rel=1e-5)
+    assert result["kid_mean"] == pytest.approx(kid[0], rel=1e-5)
+    assert result["kid_std"] == pytest.approx(kid[1], rel=1e-5)
     assert result["diversity"]["fake_pairwise"] == pytest.approx(
         diversity.diversity_stats(fake[:12])["pairwise"], rel=1e-6)
     assert result["diversity"]["real_pairwise"] == pytest.approx(
         diversity.diversity_stats(real[idx[:12]])["pairwise"], rel=1e-9)
-    assert (result["num_fake"], result["num_real"], result["feature_dim"], result["comparable"]) == (20, 25, 192, False)
+    summary = (result["num_fake"], result["num_real"], result["feature_dim"], result["comparable"])
+    assert summary == (20, 25, 192, False)
 
 
 def test_evaluate_caps_real_images_and_caches_their_features(netG, tmp_path):

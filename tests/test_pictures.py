@@ -100,7 +100,8 @@ def test_samples_animation_makes_a_gif_of_every_epoch_grid_in_order(tmp_path):
     samples = tmp_path / "samples"
     rs = np.random.RandomState(0)
     for epoch in (2, 1, 10):
-        plotting.save_png(rs.randint(0, 256, size=(20, 30, 3)).astype(np.uint8), str(samples / ("epoch_%03d.png" % epoch)))
+        picture = rs.randint(0, 256, size=(20, 30, 3)).astype(np.uint8)
+        plotting.save_png(picture, str(samples / ("epoch_%03d.png" % epoch)))
     (samples / "notes.txt").write_text("not a grid")
     assert [e for e, _ in monitor.sample_grids(str(samples))] == [1, 2, 10]
     monitor.SamplesAnimation(str(tmp_path)).on_train_end(trainer=None)
