@@ -8,6 +8,8 @@ Everything a run writes goes under ``config.out``::
     metrics.csv                              one row per logged iteration
     samples/epoch_NNN.png                    fixed-noise grid after every epoch
     training_curves.png                      losses and accuracy, at the end
+    diversity.csv                            sample diversity vs real images, after every epoch
+    training_progress.gif                    the epoch grids animated, at the end
 """
 import dataclasses
 import json
@@ -21,7 +23,8 @@ from .errors import GluonGanError
 from .balance import DivergenceGuard, SkipReport
 from .losses import get_loss
 from .models import Discriminator, Generator, initialize
-from .monitor import Checkpointer, CurvesPlot, SampleGrids, TrainingLog, fixed_noise
+from .diversity import DiversityLog
+from .monitor import Checkpointer, CurvesPlot, SampleGrids, SamplesAnimation, TrainingLog, fixed_noise
 from .runtime import parse_contexts
 from .training import GANTrainer, fit
 
@@ -144,8 +147,10 @@ def train(config):
         training_log,
         DivergenceGuard(config.out, config.log_interval),  # before anything writes this epoch's results
         SampleGrids(config.out, fixed_noise(config.nz, seed=config.seed, ctx=ctx[0])),
+        DiversityLog.for_run(os.path.join(config.out, "diversity.csv"), images, config.nz, config.seed, ctx[0]),
         Checkpointer(config.out, {"config": config.to_dict()}, training_log),
         CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
+        SamplesAnimation(config.out),
     ]
     if config.d_skip_below is not None:
         callbacks.insert(1, SkipReport(config.d_skip_below))
