@@ -57,7 +57,7 @@ def supported_layers(critic):
                     or any(p >= k for p, k in zip(kw["pad"], kw["kernel"]))):
                 raise GluonGanError("the gradient penalty supports NCHW Conv2D without groups or dilation and with "
                                     "padding below the kernel size, not %r" % critic)
-        return [critic] + ([critic.act] if critic.act is not None else [])
+        return [critic] + (supported_layers(critic.act) if critic.act is not None else [])
     if isinstance(critic, nn.LeakyReLU) or isinstance(critic, nn.Flatten):
         return [critic]
     if isinstance(critic, nn.Activation) and critic._act_type in ("relu", "tanh", "sigmoid"):

@@ -107,7 +107,7 @@ class ToyConfig:
     iterations: int = 10000
     batch_size: int = 256
     nz: int = 2
-    width: int = 128
+    width: int = 64
     depth: int = 3
     lr: float = 1e-3          # None: the loss's own default (see losses.py)
     lr_d: float = None        # D's own rate (TTUR); None: lr

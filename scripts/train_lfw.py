@@ -72,7 +72,8 @@ def main(argv=None):
         out=args.out, data_dir=args.data_dir, archive=args.archive, cache_dir=args.cache_dir,
         epochs=args.epochs, batch_size=args.batch_size, nz=args.nz, ngf=args.ngf, ndf=args.ndf,
         lr=args.lr, beta1=args.beta1, lr_g=args.lr_g, lr_d=args.lr_d, loss=args.loss, d_steps=args.d_steps,
-        d_skip_below=args.d_skip_below, spectral_norm=args.spectral_norm, ctx=args.ctx, seed=args.seed, resume=args.resume,
+        d_skip_below=args.d_skip_below, spectral_norm=args.spectral_norm, ctx=args.ctx, seed=args.seed,
+        resume=args.resume,
         log_interval=args.log_interval, last_batch="keep" if args.keep_last_batch else "discard",
         hybridize=not args.no_hybridize)
     train(config)

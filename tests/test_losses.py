@@ -4,7 +4,7 @@ import os
 import mxnet as mx
 import numpy as np
 import pytest
-from mxnet import autograd, gluon
+from mxnet import autograd
 from mxnet.gluon import nn
 
 from conftest import load_script
@@ -146,23 +146,33 @@ def test_wgan_defaults_rmsprop_5e5_and_five_critic_steps_unless_the_user_sets_th
 # ---------------------------------------------------------------- a loss of your own
 
 def test_a_user_loss_is_one_small_class():
+    """The example of docs/losses.md, verbatim."""
+    softplus = lambda x: mx.nd.Activation(x, act_type="softrelu")  # noqa: E731
+
     @register_loss
-    class Sqrt(GANLoss):
-        name = "test-softplus-only"
+    class MinimaxLoss(GANLoss):
+        """Goodfellow et al.'s original G loss, log(1 - D(G(z))), which saturates when D wins."""
+        name = "minimax"        # python scripts/train_lfw.py --loss minimax
+        threshold = 0.0         # the logged accuracy: a logit above 0 counts as "real"
 
-        def d_loss(self, real_out, fake_out):
-            return mx.nd.Activation(-real_out.reshape((-1,)), act_type="softrelu")
+        def d_loss(self, real_out, fake_out):            # per sample, from D's raw outputs
+            return softplus(-real_out.reshape((-1,))) + softplus(fake_out.reshape((-1,)))
 
-        def g_loss(self, fake_out):
-            return -fake_out.reshape((-1,))
+        def g_loss(self, fake_out):                       # log(1 - sigmoid(D)) = -softplus(D)
+            return -softplus(fake_out.reshape((-1,)))
     try:
-        assert isinstance(get_loss("test-softplus-only"), Sqrt)
+        loss = get_loss("minimax")
+        np.testing.assert_allclose(loss.g_loss(mx.nd.array(FAKE)).asnumpy(),
+                                   np.log(1 - 1 / (1 + np.exp(-FAKE))), rtol=1e-5)
+        np.testing.assert_allclose(loss.d_loss(mx.nd.array(REAL), mx.nd.array(FAKE)).asnumpy(), HAND["bce"][0],
+                                   rtol=1e-5)
+        assert "minimax" in load_script("train_lfw").parse_args(["--loss", "minimax"]).loss
         g, d = initialize(Generator(nz=4, ngf=4), mx.cpu()), initialize(Discriminator(ndf=4), mx.cpu())
-        trainer = GANTrainer(g, d, get_loss("test-softplus-only"), [mx.cpu()], nz=4)
+        trainer = GANTrainer(g, d, loss, [mx.cpu()], nz=4)
         dl, gl = trainer.step(mx.nd.random.uniform(-1, 1, (2, 3, 64, 64)))
         assert np.isfinite(dl.asscalar()) and np.isfinite(gl.asscalar())
     finally:
-        del LOSSES["test-softplus-only"]
+        del LOSSES["minimax"]
     with pytest.raises(GluonGanError, match="unknown loss 'nope'"):
         get_loss("nope")
 
@@ -173,11 +183,11 @@ def _sigma_max(w):
     return np.linalg.svd(w.reshape(w.shape[0], -1), compute_uv=False)[0]
 
 
-@pytest.mark.parametrize("make, x_shape", [
-    (lambda: spectral.SNDense(6, in_units=5), (2, 5)),
-    (lambda: spectral.SNConv2D(8, 3, 1, 1, in_channels=3), (2, 3, 5, 5)),
+@pytest.mark.parametrize("make, plain, x_shape", [
+    (lambda: spectral.SNDense(6, in_units=5), lambda: nn.Dense(6, in_units=5), (2, 5)),
+    (lambda: spectral.SNConv2D(8, 3, 1, 1, in_channels=3), lambda: nn.Conv2D(8, 3, 1, 1, in_channels=3), (2, 3, 5, 5)),
 ])
-def test_spectral_norm_gives_unit_largest_singular_value(make, x_shape):
+def test_spectral_norm_gives_unit_largest_singular_value(make, plain, x_shape):
     layer = make()
     layer.initialize(mx.init.Normal(1.0))
     w = layer.weight.data().asnumpy()
@@ -186,14 +196,14 @@ def test_spectral_norm_gives_unit_largest_singular_value(make, x_shape):
     normalized = layer.normalized_weight(mx.nd, layer.weight.data(), layer.u.data()).asnumpy()
     assert _sigma_max(normalized) == pytest.approx(1.0, abs=1e-4)
     np.testing.assert_allclose(normalized, w / _sigma_max(w), rtol=1e-4, atol=1e-6)
+    # the layer computes exactly the plain layer with the normalised weight, imperative and hybridized
+    reference = plain()
+    reference.initialize()
+    reference.weight.set_data(mx.nd.array(normalized))
+    reference.bias.set_data(layer.bias.data())
     x = mx.nd.random.normal(shape=x_shape)
-    plain = (nn.Dense if isinstance(layer, nn.Dense) else nn.Conv2D)(*([6] if isinstance(layer, nn.Dense) else [8, 3, 1, 1]))
-    plain.initialize()
-    plain(x)
-    plain.weight.set_data(mx.nd.array(normalized))
-    plain.bias.set_data(layer.bias.data())
     imperative = layer(x).asnumpy()
-    np.testing.assert_allclose(imperative, plain(x).asnumpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(imperative, reference(x).asnumpy(), rtol=1e-4, atol=1e-5)
     layer.hybridize()
     np.testing.assert_allclose(layer(x).asnumpy(), imperative, rtol=1e-5, atol=1e-6)
 
@@ -228,7 +238,8 @@ def test_spectral_discriminator_iterates_in_training_only_and_saves_u(tmp_path):
 def _critic(dtype="float32", sn=False, init=0.5, leaky=True):
     conv = spectral.SNConv2D if sn else nn.Conv2D
     net = nn.HybridSequential()
-    net.add(conv(3, 4, 2, 1, in_channels=2), nn.LeakyReLU(0.2) if leaky else nn.Activation("relu"),           # 7x7 -> 3x3 (odd: needs output padding)
+    net.add(conv(3, 4, 2, 1, in_channels=2),  # 7x7 -> 3x3: odd sizes, so the transposed conv must be cropped
+            nn.LeakyReLU(0.2) if leaky else nn.Activation("relu"),
             conv(4, 3, 2, 1, in_channels=3, use_bias=False), nn.Activation("tanh"),  # 3x3 -> 2x2
             nn.Flatten(), nn.Dense(3, in_units=16), nn.Activation("relu"), nn.Dense(1, in_units=3))
     net.initialize(mx.init.Normal(init))
@@ -358,6 +369,13 @@ def test_penalty_refuses_batchnorm_and_unknown_layers():
     net.add(nn.Dense(2), nn.Dropout(0.5))
     with pytest.raises(GluonGanError, match="cannot differentiate Dropout"):
         penalty.GradientPenalty(net)
+    with pytest.raises(GluonGanError, match="cannot differentiate Activation"):  # softrelu inside a Dense
+        penalty.GradientPenalty(nn.Dense(2, activation="softrelu"))
+    fused = nn.Dense(3, activation="tanh", in_units=2)  # an activation inside the layer is handled
+    fused.initialize()
+    x = mx.nd.random.normal(shape=(4, 2))
+    np.testing.assert_allclose(penalty.input_gradient(fused, x).asnumpy(), _autograd_input_gradient(fused, x),
+                               rtol=1e-5, atol=1e-7)
 
 
 def test_wgan_gp_step_adds_the_penalty_to_the_critic_loss():

@@ -99,5 +99,6 @@ def test_benchmark_quick_mode_prints_a_sane_table(capsys):
         for (mean, se), limit in zip(values, limits):
             assert math.isnan(mean) or (0 <= mean and (limit is None or mean <= limit) and se >= 0), (name, row)
     published = [r for r in rows if r.startswith("| *")]
-    assert len(published) == 2 and "| 17.3 | 94.8 | 0.70 |" in published[0] and "| 24.8 | 93.6 | 0.04 |" in published[1]
+    assert len(published) == 2
+    assert "| 17.3 | 94.8 | 0.70 |" in published[0] and "| 24.8 | 93.6 | 0.04 |" in published[1]
     assert re.search(r"2 seeds per cell, 2500 samples each", out)
