@@ -16,7 +16,7 @@ import os
 
 import mxnet as mx
 
-from . import checkpoint, data
+from . import checkpoint, data, distributed
 from .errors import GluonGanError
 from .losses import get_loss
 from .models import Discriminator, Generator, initialize
@@ -51,6 +51,7 @@ class TrainConfig:
     image_size: int = 64
     last_batch: str = "discard"
     hybridize: bool = True
+    kvstore: str = "device"
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -99,16 +100,23 @@ def _prepare_out_dir(config):
     return None, None
 
 
-def train(config):
-    """Run training as configured; returns the final state dict (epoch, step, ...)."""
+def train(config, callbacks=()):
+    """Run training as configured; returns the final state dict (epoch, step, ...).
+
+    ``callbacks`` run on every worker after the built-in ones, which under
+    ``dist_sync`` run on rank 0 only (one writer for checkpoints, grids, metrics).
+    """
     found, state = _prepare_out_dir(config)
     ctx = parse_contexts(config.ctx)
     loss = get_loss(config.loss)
+    kv = distributed.create_kvstore(config.kvstore)
+    rank, workers = distributed.rank(kv), distributed.num_workers(kv)
     images = load_images(config)
-    batches = data.ImageBatches(images, config.batch_size, seed=config.seed, last_batch=config.last_batch)
+    batches = data.ImageBatches(images, config.batch_size, seed=config.seed, last_batch=config.last_batch,
+                                num_parts=workers, part_index=rank)
 
     netG, netD = build_networks(config, ctx)
-    trainer = GANTrainer(netG, netD, loss, ctx, nz=config.nz, lr=config.lr, beta1=config.beta1)
+    trainer = GANTrainer(netG, netD, loss, ctx, nz=config.nz, lr=config.lr, beta1=config.beta1, kvstore=kv)
     start_epoch, start_step = 0, 0
     if found:
         state = checkpoint.load_checkpoint(found, netG, netD, trainer.trainerG, trainer.trainerD, ctx=ctx)
@@ -116,21 +124,35 @@ def train(config):
         log.info("resuming %s after epoch %d (iteration %d)", config.out, start_epoch, start_step)
         if start_epoch >= config.epochs:
             log.info("nothing to do: the run already has %d of %d epochs", start_epoch, config.epochs)
+    distributed.check_agreement(kv, {
+        "the number of images": len(images), "batches per epoch": len(batches),
+        "--batch-size": config.batch_size, "the first epoch": start_epoch, "--epochs": config.epochs,
+        "--nz": config.nz, "--ngf": config.ngf, "--ndf": config.ndf, "--image-size": config.image_size})
+    trainer.init_kvstore()  # under dist_sync: every worker now holds rank 0's weights
+
+    if workers > 1:
+        log.info("worker %d of %d: %d batches of %d per epoch (global batch %d)",
+                 rank, workers, len(batches), config.batch_size, config.batch_size * workers)
+    if rank != 0:
+        fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed, callbacks=callbacks)
+        return {"epoch": max(config.epochs, start_epoch), "out": config.out,
+                "step": start_step + max(0, config.epochs - start_epoch) * len(batches)}
+
     os.makedirs(config.out, exist_ok=True)
     checkpoint.atomic_write(os.path.join(config.out, "config.json"),
                             lambda tmp: _write_json(tmp, config.to_dict()))
-
     log.info("training on %d images, %d batches of %d per epoch, on %s, loss %s",
              len(images), len(batches), config.batch_size, ", ".join(map(str, ctx)), loss.name)
     csv_path = os.path.join(config.out, "metrics.csv")
     training_log = TrainingLog(csv_path, config.log_interval, start_step=start_step)
-    callbacks = [
+    builtin = [
         training_log,
         SampleGrids(config.out, fixed_noise(config.nz, seed=config.seed, ctx=ctx[0])),
         Checkpointer(config.out, {"config": config.to_dict()}, training_log),
         CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
     ]
-    fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed, callbacks=callbacks)
+    fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed,
+        callbacks=builtin + list(callbacks))
     return {"epoch": max(config.epochs, start_epoch), "step": training_log.step, "out": config.out}
 
 

@@ -21,8 +21,24 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
+_threads_from_user = None  # set by configure_threads: did OMP_NUM_THREADS come from the user?
+
+
+def threads_chosen_by_user():
+    """Whether ``OMP_NUM_THREADS`` was the user's (True) or set by :func:`configure_threads` (False).
+
+    The cluster launcher splits the cores between local workers only when the user did not choose.
+    """
+    if _threads_from_user is None:
+        return "OMP_NUM_THREADS" in os.environ
+    return _threads_from_user
+
+
 def configure_threads():
     """Set ``OMP_NUM_THREADS`` to the usable core count unless the user chose one."""
+    global _threads_from_user
+    if _threads_from_user is None:
+        _threads_from_user = "OMP_NUM_THREADS" in os.environ
     if "OMP_NUM_THREADS" in os.environ:
         return int(os.environ["OMP_NUM_THREADS"])
     if "mxnet" in sys.modules:
