@@ -8,6 +8,8 @@ Everything a run writes goes under ``config.out``::
     metrics.csv                              one row per logged iteration
     samples/epoch_NNN.png                    fixed-noise grid after every epoch
     training_curves.png                      losses and accuracy, at the end
+    diversity.csv                            sample diversity vs real images, after every epoch
+    training_progress.gif                    the epoch grids animated, at the end
 """
 import dataclasses
 import json
@@ -20,7 +22,8 @@ from . import checkpoint, data, distributed
 from .errors import GluonGanError
 from .losses import get_loss
 from .models import Discriminator, Generator, initialize
-from .monitor import Checkpointer, CurvesPlot, SampleGrids, TrainingLog, fixed_noise
+from .diversity import DiversityLog
+from .monitor import Checkpointer, CurvesPlot, SampleGrids, SamplesAnimation, TrainingLog, fixed_noise
 from .runtime import parse_contexts
 from .training import GANTrainer, fit
 
@@ -148,8 +151,10 @@ def train(config, callbacks=()):
     builtin = [
         training_log,
         SampleGrids(config.out, fixed_noise(config.nz, seed=config.seed, ctx=ctx[0])),
+        DiversityLog.for_run(os.path.join(config.out, "diversity.csv"), images, config.nz, config.seed, ctx[0]),
         Checkpointer(config.out, {"config": config.to_dict()}, training_log),
         CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
+        SamplesAnimation(config.out),
     ]
     fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed,
         callbacks=builtin + list(callbacks))

@@ -1,4 +1,4 @@
-"""Callbacks that report and persist a run: the log line + metrics CSV, sample grids, checkpoints."""
+"""Callbacks that report and persist a run: the log line + metrics CSV, sample grids, checkpoints, the GIF."""
 import csv
 import logging
 import os
@@ -119,6 +119,32 @@ class CurvesPlot(Callback):
         if os.path.exists(self.csv_path):
             plotting.plot_training_curves(self.csv_path, self.png_path)
             log.info("wrote %s", self.png_path)
+
+
+class SamplesAnimation(Callback):
+    """At the end: ``training_progress.gif``, the per-epoch grids (all of them, resumed runs included) in order."""
+
+    def __init__(self, out_dir):
+        self.samples_dir = os.path.join(out_dir, "samples")
+        self.gif_path = os.path.join(out_dir, "training_progress.gif")
+
+    def on_train_end(self, trainer):
+        grids = sample_grids(self.samples_dir)
+        if grids:
+            plotting.save_gif([p for _, p in grids], self.gif_path, labels=["epoch %d" % e for e, _ in grids])
+            log.info("wrote %s (%d epochs)", self.gif_path, len(grids))
+
+
+def sample_grids(samples_dir):
+    """``[(epoch, path)]`` of the ``epoch_NNN.png`` grids in ``samples_dir``, by epoch."""
+    if not os.path.isdir(samples_dir):
+        return []
+    found = []
+    for name in os.listdir(samples_dir):
+        stem, ext = os.path.splitext(name)
+        if ext == ".png" and stem.startswith("epoch_") and stem[6:].isdigit():
+            found.append((int(stem[6:]), os.path.join(samples_dir, name)))
+    return sorted(found)
 
 
 def fixed_noise(nz, count=64, seed=0, ctx=None):

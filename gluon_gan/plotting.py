@@ -74,3 +74,24 @@ def plot_training_curves(csv_path, png_path):
     atomic_write(png_path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
     plt.close(fig)
     return png_path
+
+
+def save_gif(pictures, path, labels=None, duration_ms=500, last_ms=2000):
+    """An animated GIF of uint8 HWC pictures (or PNG paths), each optionally captioned, looping forever."""
+    from PIL import Image, ImageDraw
+
+    frames = []
+    for i, pic in enumerate(pictures):
+        img = Image.open(pic).convert("RGB") if isinstance(pic, str) else Image.fromarray(np.asarray(pic)[..., :3])
+        if labels:
+            canvas = Image.new("RGB", (img.width, img.height + 16), "white")
+            canvas.paste(img, (0, 16))
+            ImageDraw.Draw(canvas).text((4, 2), labels[i], fill="black")
+            img = canvas
+        frames.append(img)
+    if not frames:
+        raise ValueError("no pictures for %s" % path)
+    durations = [duration_ms] * (len(frames) - 1) + [last_ms]
+    atomic_write(path, lambda tmp: frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
+                                                  duration=durations, loop=0))
+    return path

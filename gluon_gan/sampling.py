@@ -39,10 +39,40 @@ def latent(num, nz, seed=0):
     return np.random.RandomState(seed).normal(size=(num, nz, 1, 1)).astype(np.float32)
 
 
-def generate(netG, z, ctx=None, batch_size=256):
-    """Images (N, nc, 64, 64) in [-1, 1] as numpy, in inference mode, ``batch_size`` at a time."""
+def generate(netG, z, ctx=None, batch_size=64):
+    """Images (N, nc, 64, 64) in [-1, 1] as numpy, in inference mode, ``batch_size`` at a time.
+
+    64 at a time measured fastest on a 2-core CPU (2.5 s per 1000 faces vs 3.7 s at 256: cache-sized work).
+    """
     ctx = ctx or mx.cpu()
     out = []
     for i in range(0, len(z), batch_size):
         out.append(netG(mx.nd.array(z[i:i + batch_size], ctx=ctx)))
     return np.concatenate([o.asnumpy() for o in out]) if out else np.zeros((0, netG.nc, 64, 64), np.float32)
+
+
+def slerp(a, b, t):
+    """Spherical interpolation from ``a`` (t=0) to ``b`` (t=1) along the great circle between their directions.
+
+    Gaussian latents concentrate near a sphere of radius sqrt(nz); a straight
+    line between two of them passes through the low-norm interior G never saw
+    in training, while slerp keeps the norm (exactly, for equal-norm endpoints).
+    Nearly parallel vectors fall back to linear interpolation (slerp's limit).
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    cos = np.dot(a.ravel(), b.ravel()) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-300)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        return (1 - t) * a + t * b
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+def interpolation_latents(seeds, steps, nz):
+    """Latents (len(seeds)-1 rows x ``steps``, nz, 1, 1): a slerp row between each consecutive pair of seeds.
+
+    Seed s's endpoint is ``latent(1, nz, s)``, i.e. the first face of a grid drawn with ``--seed s``.
+    """
+    ends = [latent(1, nz, s)[0] for s in seeds]
+    ts = np.linspace(0.0, 1.0, steps)
+    rows = [[slerp(a, b, t) for t in ts] for a, b in zip(ends[:-1], ends[1:])]
+    return np.array(rows, dtype=np.float32).reshape(-1, nz, 1, 1)

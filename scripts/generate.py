@@ -1,5 +1,11 @@
 #!/usr/bin/env python
-"""Draw faces with a trained generator: a grid PNG from a saved Generator.params."""
+"""Draw faces with a trained generator: a grid, a latent interpolation strip, or one PNG per face.
+
+  generate.py --num 64 --seed 0 --out faces.png          a grid; the same seed gives the same faces
+  generate.py --interpolate 0 7 3 --steps 10 --out walk.png
+                                                         slerp from seed 0's face to seed 7's, then to 3's
+  generate.py --num 16 --individual faces/               also write faces/face_0000.png, ...
+"""
 import argparse
 import os
 import sys
@@ -12,17 +18,28 @@ from gluon_gan import cli  # noqa: E402
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--params", default=os.path.join("runs", "lfw", "Generator.params"),
-                   help="generator weights written by train_lfw.py")
-    p.add_argument("--num", type=int, default=64, help="how many faces")
-    p.add_argument("--out", default="faces.png", help="output PNG (a grid)")
-    p.add_argument("--seed", type=int, default=0, help="latent seed: the same seed gives the same faces")
-    p.add_argument("--nrow", type=int, default=None, help="faces per row (default: square)")
+                   help="generator weights written by train_lfw.py (default: %(default)s)")
+    p.add_argument("--num", type=int, default=64, help="how many faces in the grid (default: %(default)s)")
+    p.add_argument("--out", default="faces.png", help="output PNG: the grid or the strip (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="latent seed of the grid: the same seed gives the same faces (default: %(default)s)")
+    p.add_argument("--nrow", type=int, default=None, help="faces per row of the grid (default: square)")
+    p.add_argument("--interpolate", type=int, nargs="+", metavar="SEED",
+                   help="instead of a grid, a slerp strip between the first faces of these seeds (at least 2); "
+                        "one row per consecutive pair")
+    p.add_argument("--steps", type=int, default=8, help="faces per interpolation row, ends included "
+                                                        "(default: %(default)s)")
+    p.add_argument("--individual", metavar="DIR", help="also write every face as DIR/face_NNNN.png")
     p.add_argument("--ctx", default=None, help="cpu or gpu:0 (default: a GPU if MXNet sees one)")
     args = p.parse_args(argv)
     if args.num < 1:
         p.error("--num must be at least 1")
+    if args.interpolate is not None and len(args.interpolate) < 2:
+        p.error("--interpolate needs at least 2 seeds")
+    if args.steps < 2:
+        p.error("--steps must be at least 2")
     return args
 
 
@@ -34,9 +51,19 @@ def main(argv=None):
     start = time.time()
     ctx = parse_contexts(args.ctx)[0]
     netG = sampling.load_generator(args.params, ctx=ctx)
-    images = sampling.generate(netG, sampling.latent(args.num, netG.nz, args.seed), ctx=ctx)
-    plotting.save_image_grid(images, args.out, nrow=args.nrow)
-    print("wrote %d faces to %s in %.1f s" % (args.num, args.out, time.time() - start))
+    if args.interpolate:
+        z, nrow = sampling.interpolation_latents(args.interpolate, args.steps, netG.nz), args.steps
+        what = "an interpolation strip of %d x %d faces" % (len(args.interpolate) - 1, args.steps)
+    else:
+        z, nrow = sampling.latent(args.num, netG.nz, args.seed), args.nrow
+        what = "%d faces" % args.num
+    images = sampling.generate(netG, z, ctx=ctx)
+    plotting.save_image_grid(images, args.out, nrow=nrow)
+    if args.individual:
+        for i, picture in enumerate(plotting.to_uint8_images(images)):
+            plotting.save_png(picture, os.path.join(args.individual, "face_%04d.png" % i))
+        what += " (and %d PNGs in %s)" % (len(images), args.individual)
+    print("wrote %s to %s in %.1f s" % (what, args.out, time.time() - start))
 
 
 if __name__ == "__main__":

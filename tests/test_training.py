@@ -54,10 +54,14 @@ def test_accuracy_thresholds_logits_at_zero_not_half():
     assert np.isnan(metric.get()[1])
 
 
-def test_step_reproduces_the_tutorials_loop_exactly():
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_step_reproduces_the_tutorials_loop_exactly(hybridize):
     """Same init, data and RNG: our step (G forward reused) == the tutorial's loop (G forward twice)."""
     x = [mx.nd.random.uniform(-1, 1, (4, 3, 64, 64)) for _ in range(3)]
     netG, netD = _pair()
+    if hybridize:
+        netG.hybridize(static_alloc=True, static_shape=True)
+        netD.hybridize(static_alloc=True, static_shape=True)
     refG, refD = tutorial_generator(ngf=W), tutorial_discriminator(ndf=W)
     refG.initialize(), refD.initialize()
     refG(mx.nd.zeros((1, NZ, 1, 1))), refD(mx.nd.zeros((1, 3, 64, 64)))
