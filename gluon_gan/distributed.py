@@ -1,20 +1,22 @@
 """Data-parallel GAN training on MXNet's parameter server (``dist_sync``): what Gluon leaves to us.
 
-``gluon.Trainer`` already sums gradients over devices and workers; a GAN adds
-three problems that this module solves (each is measured in docs/distributed.md
-and tested in tests/test_distributed.py):
+``gluon.Trainer`` already sums gradients over devices and workers. A GAN on
+MXNet 1.9.1 needs four more things, each measured in docs/distributed.md and
+tested in tests/test_distributed.py:
 
-* **Two Trainers, one key space.** Each ``gluon.Trainer`` names its parameters
-  ``0, 1, 2, ...`` on the kvstore, so G's and D's trainers collide on the
-  servers (apache/mxnet#13054: "The value size cannot be changed"). A second
-  ``mx.kv.create("dist_sync")`` in the same process hangs in MXNet 1.9.1, so
-  every process opens ONE distributed kvstore and each Trainer gets its own
-  window of keys through :class:`KeyRange`.
+* **Two Trainers, one key space.** Each ``gluon.Trainer`` numbers its
+  parameters ``0, 1, 2, ...`` on the kvstore, so G's and D's trainers collide on
+  the servers (apache/mxnet#13054: "The value size cannot be changed"). A second
+  ``mx.kv.create("dist_sync")`` in the same process hangs, so every process
+  opens ONE distributed kvstore and each Trainer gets its own window of keys
+  through :class:`KeyRange`.
 * **Updates happen on the workers** (``update_on_kvstore=False``): the servers
   only sum gradients. A server holds a single optimiser, so two Trainers pushing
   theirs would silently share one learning rate, and ``Trainer.save_states``
   refuses to save under ``dist`` with server-side updates. Every worker applies
   the same Adam step to the same summed gradient, so the copies stay equal.
+* **Set up before the first step** (:func:`init_trainer`): Gluon's lazy
+  broadcast of rank 0's weights races with the first gradient push.
 * **Workers must agree** on how many steps they take, or ``dist_sync`` waits
   forever: :func:`check_agreement` compares the numbers that fix the step count
   across workers and fails all of them with one readable line instead.
@@ -158,19 +160,23 @@ def trainer_kvstores(kvstore, nets, first_key=FIRST_TRAINER_KEY):
 
 
 def init_trainer(trainer):
-    """Set up a Trainer's kvstore and copy rank 0's parameters to every worker, and WAIT for it.
+    """Set up a Trainer's kvstore now; under ``dist_sync``, also wait for rank 0's weights to arrive.
 
     Gluon does this lazily inside the first ``step``, right before pushing the
     first gradients. Under ``dist_sync`` in MXNet 1.9.1 the broadcast's pull is
-    not ordered before that push: in about one run in three a worker's weights
+    not ordered before that push: in 7 of 18 runs some worker's weights
     came back as the summed gradient (measured; see docs/distributed.md).
-    Initialising up front and waiting for the pulls removes the race.
+    Initialising up front and waiting for the pulled weights removes the race.
+    Local stores need no wait (their copies are ordered by the engine).
     """
     if not trainer._kv_initialized:
         trainer._init_kvstore()
     if trainer._params_to_init:
         trainer._init_params()
-        mx.nd.waitall()
+        if trainer._distributed:
+            for param in trainer._params:  # the broadcast's pulls write into these
+                for array in param.list_data():
+                    array.wait_to_read()
 
 
 def check_agreement(kvstore, values, key=AGREEMENT_KEY):

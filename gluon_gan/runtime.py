@@ -21,31 +21,27 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-_threads_from_user = None  # set by configure_threads: did OMP_NUM_THREADS come from the user?
+AUTO_THREADS_VAR = "GLUON_GAN_AUTO_THREADS"  # marks an OMP_NUM_THREADS that configure_threads chose
 
 
 def threads_chosen_by_user():
-    """Whether ``OMP_NUM_THREADS`` was the user's (True) or set by :func:`configure_threads` (False).
+    """Whether ``OMP_NUM_THREADS`` is the user's, not one :func:`configure_threads` set here or in a parent.
 
     The cluster launcher splits the cores between local workers only when the user did not choose.
     """
-    if _threads_from_user is None:
-        return "OMP_NUM_THREADS" in os.environ
-    return _threads_from_user
+    value = os.environ.get("OMP_NUM_THREADS")
+    return value is not None and value != os.environ.get(AUTO_THREADS_VAR)
 
 
 def configure_threads():
     """Set ``OMP_NUM_THREADS`` to the usable core count unless the user chose one."""
-    global _threads_from_user
-    if _threads_from_user is None:
-        _threads_from_user = "OMP_NUM_THREADS" in os.environ
     if "OMP_NUM_THREADS" in os.environ:
         return int(os.environ["OMP_NUM_THREADS"])
     if "mxnet" in sys.modules:
         log.warning("mxnet was imported before gluon_gan; its thread count is already fixed. "
                     "Import gluon_gan first or export OMP_NUM_THREADS.")
     n = usable_cores()
-    os.environ["OMP_NUM_THREADS"] = str(n)
+    os.environ["OMP_NUM_THREADS"] = os.environ[AUTO_THREADS_VAR] = str(n)
     return n
 
 

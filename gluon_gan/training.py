@@ -165,8 +165,9 @@ def fit(trainer, batches, epochs, start_epoch=0, seed=0, callbacks=()):
                 cb.on_iteration(trainer, epoch, iteration, real.shape[0] * trainer.num_workers, d_loss, g_loss)
         for cb in callbacks:
             cb.on_epoch_end(trainer, epoch)
-    # MXNet runs all this asynchronously. A dist_sync worker that leaves with gradient pushes still
-    # queued deadlocks the cluster (its kvstore's shutdown blocks them), so finish the work here.
-    mx.nd.waitall()
+    if trainer.num_workers > 1:
+        # MXNet runs all this asynchronously. A dist_sync worker that leaves with gradient pushes still
+        # queued deadlocks the cluster (its kvstore's shutdown blocks them), so finish the work here.
+        mx.nd.waitall()
     for cb in callbacks:
         cb.on_train_end(trainer)

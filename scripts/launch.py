@@ -31,8 +31,8 @@ def parse_args(argv=None):
                                 usage="%(prog)s -n WORKERS [-s SERVERS] [-H HOSTFILE] [options] -- COMMAND...")
     p.add_argument("-n", "--num-workers", type=int, required=True, help="worker processes (each runs COMMAND)")
     p.add_argument("-s", "--num-servers", type=int, default=1, help="server processes (default: 1)")
-    p.add_argument("-H", "--hostfile", help="run over ssh on these hosts (one per line; the scheduler on the "
-                                            "first); default: everything on 127.0.0.1")
+    p.add_argument("-H", "--hostfile", help="run over ssh on these hosts (one IP address or user@IP per line; "
+                                            "the scheduler on the first); default: everything on 127.0.0.1")
     p.add_argument("--port", type=int, help="the scheduler's port (default: a free one locally, %d over ssh)"
                    % launcher.DEFAULT_SSH_PORT)
     p.add_argument("--timeout", type=float, help="stop everything after this many seconds (exit status %d)"

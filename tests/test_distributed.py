@@ -143,6 +143,19 @@ def test_plan_puts_a_local_cluster_on_loopback():
         launcher.plan(["x"], num_workers=0, num_servers=1)
 
 
+def test_local_workers_share_the_cores_unless_the_user_chose_threads(monkeypatch):
+    from gluon_gan.runtime import AUTO_THREADS_VAR, usable_cores
+    roles = launcher.plan(["python", "train.py"], num_workers=2, num_servers=1)
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.setenv(AUTO_THREADS_VAR, "7")  # what importing gluon_gan in a parent leaves behind
+    threads = {r.name: launcher._local_env(r, 2)["OMP_NUM_THREADS"] for r in roles}
+    assert threads == {"scheduler": "1", "server-0": "1", "worker-0": str(max(1, usable_cores() // 2)),
+                       "worker-1": str(max(1, usable_cores() // 2))}
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own choice wins everywhere
+    assert {launcher._local_env(r, 2)["OMP_NUM_THREADS"] for r in roles} == {"3"}
+    assert launcher._local_env(roles[2], 2)["DMLC_ROLE"] == "worker"
+
+
 def test_ssh_command_lines_quote_everything_and_deal_roles_round_robin(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", "/opt/my lib")
     hosts = ["alice@node1", "node2"]

@@ -21,6 +21,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
+from gluon_gan import cli  # noqa: E402
+
 
 def write_random_images(folder, count, size=64, seed=0):
     import numpy as np
@@ -71,7 +74,11 @@ def main(argv=None):
               python, train, "--ctx", one, "--kvstore", "dist_sync",
               "--batch-size", str(args.batch_size // args.workers)]),
         ]
-        if not args.gpus:  # the workers above get cores/workers threads each: the fair single-process twin
+        if args.gpus:  # local workers all run the same command, so they would share gpu:0
+            setups.pop()
+            print("(no local dist_sync setup with --gpus: one process with --ctx %s is the way to use one "
+                  "machine's GPUs)" % many)
+        else:  # the local workers get cores/workers threads each: the fair single-process twin
             setups.insert(1, ("1 process, %s, OMP_NUM_THREADS=1" % one, {"OMP_NUM_THREADS": "1"}, setups[0][2]))
         print("global batch %d, %d iterations, ngf=%d ndf=%d, %d usable cores, load average %s"
               % (args.batch_size, args.iters, args.ngf, args.ndf, len(os.sched_getaffinity(0)),
@@ -98,4 +105,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))
