@@ -72,7 +72,8 @@ class GANTrainer:
         self.nz = nz
         self.rank, self.num_workers = distributed.rank(kvstore), distributed.num_workers(kvstore)
         kvD, kvG = distributed.trainer_kvstores(kvstore, [netD, netG])
-        on_kv = False if distributed.is_distributed(kvstore) else None
+        self._distributed = distributed.is_distributed(kvstore)
+        on_kv = False if self._distributed else None
         self.trainerG = make_trainer(netG, "g", loss, lr if lr_g is None else lr_g, beta1, kvG, on_kv)
         self.trainerD = make_trainer(netD, "d", loss, lr if lr_d is None else lr_d, beta1, kvD, on_kv)
         self.metric = loss.metric()
@@ -94,8 +95,9 @@ class GANTrainer:
         avoids). Call it after loading a checkpoint, so the loaded weights are
         the ones shared.
         """
-        for trainer in (self.trainerD, self.trainerG):
-            distributed.init_trainer(trainer)
+        if self._distributed:  # locally Gluon's lazy init is right, and allows deferred-shape networks
+            for trainer in (self.trainerD, self.trainerG):
+                distributed.init_trainer(trainer)
         self._kv_ready = True
 
     def noise(self, n):
