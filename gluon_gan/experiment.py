@@ -20,6 +20,7 @@ import mxnet as mx
 
 from . import checkpoint, data, distributed
 from .errors import GluonGanError
+from .balance import DivergenceGuard, SkipReport
 from .losses import get_loss
 from .models import Discriminator, Generator, initialize
 from .diversity import DiversityLog
@@ -30,7 +31,7 @@ from .training import GANTrainer, fit
 log = logging.getLogger(__name__)
 
 # Settings that fix the networks' shapes or the maths; a resumed run takes them from its checkpoint.
-ARCHITECTURE_KEYS = ("nz", "ngf", "ndf", "loss", "image_size")
+ARCHITECTURE_KEYS = ("nz", "ngf", "ndf", "loss", "image_size", "spectral_norm")
 
 
 @dataclasses.dataclass
@@ -44,9 +45,14 @@ class TrainConfig:
     nz: int = 100
     ngf: int = 64
     ndf: int = 64
-    lr: float = 0.0002
-    beta1: float = 0.5
+    lr: float = None        # None: the loss's default (Adam 0.0002 for bce, see losses.py)
+    beta1: float = None     # None: 0.5 (Adam) or the loss's own
+    lr_g: float = None      # per-network learning rates (TTUR); override lr
+    lr_d: float = None
     loss: str = "bce"
+    d_steps: int = None     # D updates per G update; None: the loss's default
+    d_skip_below: float = None
+    spectral_norm: bool = False
     ctx: str = None
     seed: int = 0
     resume: bool = False
@@ -77,11 +83,19 @@ def build_networks(config, ctx):
     """Both networks, initialised from ``config.seed`` alone so a run is reproducible."""
     mx.random.seed(config.seed)
     netG = initialize(Generator(nz=config.nz, ngf=config.ngf), ctx)
-    netD = initialize(Discriminator(ndf=config.ndf), ctx)
+    netD = initialize(Discriminator(ndf=config.ndf, norm=discriminator_norm(config),
+                                    spectral_norm=config.spectral_norm), ctx)
     if config.hybridize:
         netG.hybridize(static_alloc=True, static_shape=True)
         netD.hybridize(static_alloc=True, static_shape=True)
     return netG, netD
+
+
+def discriminator_norm(config):
+    """BatchNorm in D unless the loss forbids it (WGAN-GP) or spectral norm is on (it would undo the bound)."""
+    if config.spectral_norm:
+        return "none"
+    return get_loss(config.loss).discriminator_norm
 
 
 def _prepare_out_dir(config):
@@ -114,12 +128,18 @@ def train(config, callbacks=()):
     loss = get_loss(config.loss)
     kv = distributed.create_kvstore(config.kvstore)
     rank, workers = distributed.rank(kv), distributed.num_workers(kv)
+    if workers > 1 and config.d_skip_below is not None:
+        # each worker would decide from its own shard's loss; a worker that skips pushes no gradients and
+        # dist_sync waits for it forever
+        raise GluonGanError("--d-skip-below cannot be used with %d dist_sync workers" % workers)
     images = load_images(config)
     batches = data.ImageBatches(images, config.batch_size, seed=config.seed, last_batch=config.last_batch,
                                 num_parts=workers, part_index=rank)
 
     netG, netD = build_networks(config, ctx)
-    trainer = GANTrainer(netG, netD, loss, ctx, nz=config.nz, lr=config.lr, beta1=config.beta1, kvstore=kv)
+    trainer = GANTrainer(netG, netD, loss, ctx, nz=config.nz, lr=config.lr, beta1=config.beta1,
+                         lr_g=config.lr_g, lr_d=config.lr_d, d_steps=config.d_steps,
+                         d_skip_below=config.d_skip_below, kvstore=kv)
     start_epoch, start_step = 0, 0
     if found:
         state = checkpoint.load_checkpoint(found, netG, netD, trainer.trainerG, trainer.trainerD, ctx=ctx)
@@ -150,12 +170,15 @@ def train(config, callbacks=()):
     training_log = TrainingLog(csv_path, config.log_interval, start_step=start_step)
     builtin = [
         training_log,
+        DivergenceGuard(config.out, config.log_interval),  # before anything writes this epoch's results
         SampleGrids(config.out, fixed_noise(config.nz, seed=config.seed, ctx=ctx[0])),
         DiversityLog.for_run(os.path.join(config.out, "diversity.csv"), images, config.nz, config.seed, ctx[0]),
         Checkpointer(config.out, {"config": config.to_dict()}, training_log),
         CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
         SamplesAnimation(config.out),
     ]
+    if config.d_skip_below is not None:
+        builtin.insert(1, SkipReport(config.d_skip_below))
     fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed,
         callbacks=builtin + list(callbacks))
     return {"epoch": max(config.epochs, start_epoch), "step": training_log.step, "out": config.out}

@@ -50,3 +50,54 @@ class BinaryAccuracy(mx.metric.EvalMetric):
     def reset_local(self):
         self._flush()
         super().reset_local()
+
+
+class PairwiseAccuracy(mx.metric.EvalMetric):
+    """For critics with unbounded scores: the fraction of (real, fake) pairs ranked the right way round.
+
+    Within each ``update``, every sample labelled 1 is compared with every
+    sample labelled 0; a pair counts as right when the real one scores higher
+    (ties count half). It is the batch's ROC AUC: 0.5 means the critic cannot
+    tell real from fake, 1 that it separates them. A threshold would mean
+    nothing here, since a constant added to the critic changes neither loss.
+    Like :class:`BinaryAccuracy`, it stays on the device until :meth:`get`.
+    """
+
+    def __init__(self, name="pairwise_accuracy", **kwargs):
+        self._right = self._pairs = None
+        super().__init__(name, **kwargs)
+
+    def update(self, labels, preds):
+        label = mx.nd.concat(*[l.reshape((-1,)).as_in_context(preds[0].context) for l in labels], dim=0)
+        pred = mx.nd.concat(*[p.reshape((-1,)) for p in preds], dim=0)
+        real, fake = label.reshape((-1, 1)), (1 - label).reshape((1, -1))
+        diff = pred.reshape((-1, 1)) - pred.reshape((1, -1))  # [i, j] = pred_i - pred_j
+        right = (real * fake * ((diff > 0) + 0.5 * (diff == 0))).sum().as_in_context(mx.cpu())
+        pairs = (real.sum() * fake.sum()).as_in_context(mx.cpu())
+        self._right = right if self._right is None else self._right + right
+        self._pairs = pairs if self._pairs is None else self._pairs + pairs
+
+    def _flush(self):
+        if self._right is not None:
+            right, pairs = float(self._right.asscalar()), int(round(float(self._pairs.asscalar())))
+            self.sum_metric += right
+            self.global_sum_metric += right
+            self.num_inst += pairs
+            self.global_num_inst += pairs
+            self._right = self._pairs = None
+
+    def get(self):
+        self._flush()
+        return super().get()
+
+    def get_global(self):
+        self._flush()
+        return super().get_global()
+
+    def reset(self):
+        self._right = self._pairs = None
+        super().reset()
+
+    def reset_local(self):
+        self._flush()
+        super().reset_local()

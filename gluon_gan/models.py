@@ -7,6 +7,8 @@ tutorial's ``nn.Sequential`` networks: checkpoints move freely between the two.
 import mxnet as mx
 from mxnet.gluon import nn
 
+from . import spectral
+
 NZ, NGF, NDF, NC = 100, 64, 64, 3  # the tutorial's latent size, widths and channels
 
 
@@ -32,7 +34,7 @@ class Generator(nn.HybridSequential):
             self.add(nn.Activation("tanh"))
 
 
-class Discriminator(nn.HybridSequential):
+class Discriminator(spectral.PowerIterated, nn.HybridSequential):
     """image (N, nc, 64, 64) -> one raw logit per image, shape (N, 1, 1, 1).
 
     Strided convolutions 64->32->16->8->4 with LeakyReLU(0.2), BatchNorm on all
@@ -41,25 +43,28 @@ class Discriminator(nn.HybridSequential):
 
     ``norm="none"`` drops BatchNorm (a WGAN-GP critic must not mix samples);
     the layer indices then differ from the tutorial's, so such checkpoints are
-    not interchangeable with BatchNorm ones.
+    not interchangeable with BatchNorm ones. ``spectral_norm=True`` makes every
+    convolution an :class:`~gluon_gan.spectral.SNConv2D` (extra ``<i>.u`` keys)
+    and refreshes their singular vectors before each training-mode forward.
     """
 
-    def __init__(self, ndf=NDF, nc=NC, norm="batch", **kwargs):
+    def __init__(self, ndf=NDF, nc=NC, norm="batch", spectral_norm=False, **kwargs):
         super().__init__(**kwargs)
         if norm not in ("batch", "none"):
             raise ValueError("norm must be 'batch' or 'none', not %r" % (norm,))
-        self.ndf, self.nc, self.norm = ndf, nc, norm
+        self.ndf, self.nc, self.norm, self.spectral_norm = ndf, nc, norm, spectral_norm
+        conv = spectral.SNConv2D if spectral_norm else nn.Conv2D
         with self.name_scope():
-            self.add(nn.Conv2D(ndf, 4, 2, 1, use_bias=False, in_channels=nc))
+            self.add(conv(ndf, 4, 2, 1, use_bias=False, in_channels=nc))
             self.add(nn.LeakyReLU(0.2))
             prev = ndf
             for width in (ndf * 2, ndf * 4, ndf * 8):
-                self.add(nn.Conv2D(width, 4, 2, 1, use_bias=False, in_channels=prev))
+                self.add(conv(width, 4, 2, 1, use_bias=False, in_channels=prev))
                 if norm == "batch":
                     self.add(nn.BatchNorm(in_channels=width))
                 self.add(nn.LeakyReLU(0.2))
                 prev = width
-            self.add(nn.Conv2D(1, 4, 1, 0, use_bias=False, in_channels=prev))
+            self.add(conv(1, 4, 1, 0, use_bias=False, in_channels=prev))
 
 
 def initialize(net, ctx):

@@ -23,18 +23,30 @@ import mxnet as mx
 from mxnet import autograd, gluon
 
 from . import distributed
-from .metrics import BinaryAccuracy
+from .losses import GANLoss
 
 log = logging.getLogger(__name__)
 
 
-def make_trainer(net, role, loss, lr, beta1, kvstore="device", update_on_kvstore=None):
-    """A ``gluon.Trainer`` for one network: the loss's optimiser if it has one, else the tutorial's Adam."""
+LR, BETA1 = 0.0002, 0.5  # the tutorial's Adam
+
+
+def make_trainer(net, role, loss, lr=None, beta1=None, kvstore="device", update_on_kvstore=None):
+    """A ``gluon.Trainer`` for one network: the loss's optimiser if it has one, else the tutorial's Adam.
+
+    ``lr`` and ``beta1`` are the user's choices, ``None`` when not given: a
+    given ``lr`` replaces the learning rate of whichever optimiser is used, a
+    given ``beta1`` that of Adam.
+    """
     choice = loss.optimizer_defaults(role)
     if choice is None:
-        choice = ("adam", {"learning_rate": lr, "beta1": beta1})
-    name, params = choice
-    return gluon.Trainer(net.collect_params(), name, dict(params), kvstore=kvstore,
+        choice = ("adam", {"learning_rate": LR, "beta1": BETA1})
+    name, params = choice[0], dict(choice[1])
+    if lr is not None:
+        params["learning_rate"] = lr
+    if beta1 is not None and name == "adam":
+        params["beta1"] = beta1
+    return gluon.Trainer(net.collect_params(), name, params, kvstore=kvstore,
                          update_on_kvstore=update_on_kvstore)
 
 
@@ -46,19 +58,33 @@ class GANTrainer:
     ``kvstore`` is a kvstore name, or the process's distributed kvstore (see
     :mod:`gluon_gan.distributed`): then each Trainer gets its own key range, the
     workers update locally, and ``rank``/``num_workers`` describe this worker.
+
+    Balance: G is updated on every ``d_steps``-th call of :meth:`step` (the
+    loss's default, e.g. 5 for WGAN), so each D update has its own real batch;
+    ``d_skip_below`` skips the D update while D's loss is below it (that one
+    option waits for the device every step, to read the loss).
     """
 
-    def __init__(self, netG, netD, loss, ctx, nz=100, lr=0.0002, beta1=0.5,
-                 lr_g=None, lr_d=None, kvstore="device"):
+    def __init__(self, netG, netD, loss, ctx, nz=100, lr=None, beta1=None,
+                 lr_g=None, lr_d=None, kvstore="device", d_steps=None, d_skip_below=None):
         self.netG, self.netD, self.loss = netG, netD, loss
         self.ctx = list(ctx)
         self.nz = nz
         self.rank, self.num_workers = distributed.rank(kvstore), distributed.num_workers(kvstore)
         kvD, kvG = distributed.trainer_kvstores(kvstore, [netD, netG])
-        on_kv = False if distributed.is_distributed(kvstore) else None
+        self._distributed = distributed.is_distributed(kvstore)
+        on_kv = False if self._distributed else None
         self.trainerG = make_trainer(netG, "g", loss, lr if lr_g is None else lr_g, beta1, kvG, on_kv)
         self.trainerD = make_trainer(netD, "d", loss, lr if lr_d is None else lr_d, beta1, kvD, on_kv)
-        self.metric = BinaryAccuracy(threshold=loss.threshold)
+        self.metric = loss.metric()
+        self.d_steps = loss.d_steps if d_steps is None else int(d_steps)
+        if self.d_steps < 1:
+            raise ValueError("d_steps must be at least 1")
+        self.d_skip_below = d_skip_below
+        self._penalised = type(loss).penalty is not GANLoss.penalty
+        self.iterations = 0  # calls of step() this epoch: G steps on the multiples of d_steps
+        self.d_skipped = 0
+        self._g_loss = None
         self._kv_ready = False
 
     def init_kvstore(self):
@@ -69,8 +95,9 @@ class GANTrainer:
         avoids). Call it after loading a checkpoint, so the loaded weights are
         the ones shared.
         """
-        for trainer in (self.trainerD, self.trainerG):
-            distributed.init_trainer(trainer)
+        if self._distributed:  # locally Gluon's lazy init is right, and allows deferred-shape networks
+            for trainer in (self.trainerD, self.trainerG):
+                distributed.init_trainer(trainer)
         self._kv_ready = True
 
     def noise(self, n):
@@ -89,7 +116,10 @@ class GANTrainer:
         return self.noise(n * self.num_workers)[self.rank * n:(self.rank + 1) * n]
 
     def step(self, real):
-        """One D update then one G update on ``real`` (N, 3, 64, 64); returns mean D and G loss."""
+        """One D update on ``real`` (N, 3, 64, 64), then a G update if it is G's turn; returns mean D and G loss.
+
+        The G loss returned on a D-only step is the one of the last G update.
+        """
         if not self._kv_ready:
             self.init_kvstore()
         n = real.shape[0]
@@ -100,18 +130,28 @@ class GANTrainer:
             fakes = [self.netG(z) for z in zs]
             outs = [(self.netD(x), self.netD(f.detach())) for x, f in zip(reals, fakes)]
             d_losses = [self.loss.d_loss(r, f) for r, f in outs]
-        autograd.backward(d_losses)
-        self.trainerD.step(n * self.num_workers)  # dist_sync sums over workers: the global batch
-        self.loss.after_d_step(self.netD)
+            if self._penalised:
+                d_losses = [l + self.loss.penalty(self.netD, x, f.detach()) for l, x, f in zip(d_losses, reals, fakes)]
+        d_loss = _mean(d_losses)
+        global_batch = n * self.num_workers  # dist_sync sums gradients over workers
+        if self.d_skip_below is not None and d_loss.asscalar() < self.d_skip_below:
+            self.d_skipped += 1
+        else:
+            autograd.backward(d_losses)
+            self.trainerD.step(global_batch)
+            self.loss.after_d_step(self.netD)
 
-        with autograd.record():
-            g_losses = [self.loss.g_loss(self.netD(f)) for f in fakes]
-        autograd.backward(g_losses)
-        self.trainerG.step(n * self.num_workers)
+        if self.iterations % self.d_steps == 0:
+            with autograd.record():
+                g_losses = [self.loss.g_loss(self.netD(f)) for f in fakes]
+            autograd.backward(g_losses)
+            self.trainerG.step(global_batch)
+            self._g_loss = _mean(g_losses)
+        self.iterations += 1
 
         for real_out, fake_out in outs:
             self.metric.update([real_out.ones_like(), fake_out.zeros_like()], [real_out, fake_out])
-        return _mean(d_losses), _mean(g_losses)
+        return d_loss, self._g_loss
 
     def generate(self, z):
         """Images for latent ``z`` in inference mode (BatchNorm uses its moving statistics)."""
@@ -157,6 +197,7 @@ def fit(trainer, batches, epochs, start_epoch=0, seed=0, callbacks=()):
     for epoch in range(start_epoch, epochs):
         mx.random.seed(seed * 100003 + epoch)
         trainer.metric.reset()
+        trainer.iterations = 0  # the D/G turn restarts each epoch, so a resumed run takes the same turns
         for cb in callbacks:
             cb.on_epoch_begin(trainer, epoch)
         for iteration, real in enumerate(batches.epoch(epoch, ctx=trainer.ctx[0])):

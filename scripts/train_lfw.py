@@ -33,9 +33,22 @@ def parse_args(argv=None):
     p.add_argument("--nz", type=int, default=d.nz, help="latent size")
     p.add_argument("--ngf", type=int, default=d.ngf, help="generator width")
     p.add_argument("--ndf", type=int, default=d.ndf, help="discriminator width")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
-    p.add_argument("--beta1", type=float, default=d.beta1, help="Adam beta1")
-    p.add_argument("--loss", default=d.loss, choices=sorted(LOSSES), help="GAN objective")
+    p.add_argument("--loss", default=d.loss, choices=sorted(LOSSES),
+                   help="GAN objective (docs/losses.md); wgan and wgan-gp bring the papers' optimiser and --d-steps")
+    p.add_argument("--lr", type=float, default=d.lr,
+                   help="learning rate of both networks; %(default)s means the loss's default: Adam 0.0002 "
+                        "(bce, lsgan, hinge), RMSprop 5e-5 (wgan), Adam 1e-4 (wgan-gp)")
+    p.add_argument("--beta1", type=float, default=d.beta1, help="Adam beta1; %(default)s means 0.5, or 0 for wgan-gp")
+    bal = p.add_argument_group("keeping G and D in balance")
+    bal.add_argument("--lr-g", type=float, default=d.lr_g, help="generator learning rate (TTUR); overrides --lr")
+    bal.add_argument("--lr-d", type=float, default=d.lr_d, help="discriminator learning rate (TTUR); overrides --lr")
+    bal.add_argument("--d-steps", type=int, default=d.d_steps,
+                     help="D updates per G update, each on its own batch; %(default)s means the loss's (5 for wgan "
+                          "and wgan-gp, else 1)")
+    bal.add_argument("--d-skip-below", type=float, default=d.d_skip_below,
+                     help="skip the D update while D's loss is below this (costs a device wait per iteration)")
+    bal.add_argument("--spectral-norm", action="store_true",
+                     help="spectrally normalise D's convolutions (replaces its BatchNorm); works with any --loss")
     p.add_argument("--ctx", default=d.ctx, help="cpu, gpu, gpu:0, or several devices to split each batch over: "
                                                 "gpu:0,1,2,3 or cpu:0,cpu:1 (default: a GPU if MXNet sees one)")
     p.add_argument("--kvstore", default=d.kvstore, choices=KVSTORES,
@@ -50,9 +63,12 @@ def parse_args(argv=None):
     p.add_argument("--no-hybridize", action="store_true", help="run imperatively (slower; for debugging)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
-    for name in ("epochs", "batch_size", "nz", "ngf", "ndf", "log_interval"):
-        if getattr(args, name) < 1:
+    for name in ("epochs", "batch_size", "nz", "ngf", "ndf", "log_interval", "d_steps"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error("--%s must be at least 1" % name.replace("_", "-"))
+    for name in ("lr", "lr_g", "lr_d"):
+        if getattr(args, name) is not None and not getattr(args, name) > 0:
+            p.error("--%s must be positive" % name.replace("_", "-"))
     return args
 
 
@@ -63,7 +79,8 @@ def main(argv=None):
     config = TrainConfig(
         out=args.out, data_dir=args.data_dir, archive=args.archive, cache_dir=args.cache_dir,
         epochs=args.epochs, batch_size=args.batch_size, nz=args.nz, ngf=args.ngf, ndf=args.ndf,
-        lr=args.lr, beta1=args.beta1, loss=args.loss, ctx=args.ctx, seed=args.seed, resume=args.resume,
+        lr=args.lr, beta1=args.beta1, lr_g=args.lr_g, lr_d=args.lr_d, loss=args.loss, d_steps=args.d_steps,
+        d_skip_below=args.d_skip_below, spectral_norm=args.spectral_norm, ctx=args.ctx, seed=args.seed, resume=args.resume,
         log_interval=args.log_interval, last_batch="keep" if args.keep_last_batch else "discard",
         hybridize=not args.no_hybridize, kvstore=args.kvstore)
     train(config)

@@ -1,0 +1,188 @@
+"""The WGAN-GP gradient penalty, exact, although MXNet 1.9 has no second-order gradient for Convolution.
+
+The penalty ``lambda * (||grad_x D(x_hat)|| - 1)^2`` needs the critic's input
+gradient *as a differentiable function of the critic's weights*. The usual way,
+``autograd.grad(..., create_graph=True)``, fails for a conv net in MXNet 1.9.
+So we write the input gradient out as an ordinary forward graph, layer by
+layer (the chain rule, backwards):
+
+==================  ===========================  =========================================
+layer               forward                      input gradient, given upstream ``g``
+==================  ===========================  =========================================
+Conv2D (W, s, p)    ``Convolution(h, W)``        the transposed convolution of ``g`` with
+                                                 the same W, s, p (written as a stride-1
+                                                 Convolution, see below), cropped to ``h``
+Dense (W)           ``h W^T + b``                ``g W``
+LeakyReLU(a)        ``max(h, a h)``              ``g * (1 if h > 0 else a)``
+ReLU / tanh / sig.  ...                          ``g * 1[h>0]`` / ``g(1-y^2)`` / ``g y(1-y)``
+Flatten             ``reshape``                  ``reshape`` back
+==================  ===========================  =========================================
+
+Every operator on the right has a first-order gradient in MXNet
+(convolution with respect to its weight and data, products; the mask is
+constant almost everywhere), so autograd differentiates the penalty
+with respect to the weights like any other loss. Nothing is approximated: the
+construction *is* the chain rule, and ``tests/test_losses.py`` checks it
+against ``autograd.grad`` and the parameter gradient against central finite
+differences. The critic must be a (nested) sequence of the layers above;
+BatchNorm is refused because it mixes the samples of a batch, which makes the
+per-sample gradient norm meaningless (Gulrajani et al. drop it for that
+reason). Spectrally normalised layers (:mod:`gluon_gan.spectral`) use their
+normalised weight.
+"""
+import mxnet as mx
+import numpy as np
+from mxnet.gluon import HybridBlock, nn
+
+from .errors import GluonGanError
+from .spectral import SNConv2D, SNDense
+
+NORM_EPS = 1e-12  # inside the square root, so the penalty stays differentiable at a zero gradient
+
+
+def supported_layers(critic):
+    """The critic's layers in call order; a one-line error for anything the construction cannot handle."""
+    if isinstance(critic, (nn.HybridSequential, nn.Sequential)):
+        layers = []
+        for child in critic._children.values():
+            layers.extend(supported_layers(child))
+        return layers
+    if isinstance(critic, nn.BatchNorm):
+        raise GluonGanError("the gradient penalty needs a critic without BatchNorm (it mixes the samples of a "
+                            "batch); use Discriminator(norm='none')")
+    if isinstance(critic, (nn.Conv2D, nn.Dense)):
+        if isinstance(critic, nn.Conv2D):
+            kw = critic._kwargs
+            if (kw["num_group"] != 1 or any(d != 1 for d in kw["dilate"]) or kw.get("layout", "NCHW") != "NCHW"
+                    or any(p >= k for p, k in zip(kw["pad"], kw["kernel"]))):
+                raise GluonGanError("the gradient penalty supports NCHW Conv2D without groups or dilation and with "
+                                    "padding below the kernel size, not %r" % critic)
+        return [critic] + ([critic.act] if critic.act is not None else [])
+    if isinstance(critic, nn.LeakyReLU) or isinstance(critic, nn.Flatten):
+        return [critic]
+    if isinstance(critic, nn.Activation) and critic._act_type in ("relu", "tanh", "sigmoid"):
+        return [critic]
+    raise GluonGanError("the gradient penalty cannot differentiate %s exactly; the critic must be a sequence of "
+                        "Conv2D, Dense, LeakyReLU, Activation(relu/tanh/sigmoid) and Flatten" % type(critic).__name__)
+
+
+def _weight(F, layer, param):
+    w = param(layer.weight)
+    if isinstance(layer, (SNConv2D, SNDense)):
+        w = layer.normalized_weight(F, w, param(layer.u))
+    return w
+
+
+def _layer(F, layer, h, param):
+    """``(output, backward)``: the layer's forward on ``h`` and a function mapping dL/d(output) to dL/dh."""
+    if isinstance(layer, nn.Conv2D):
+        kw = layer._kwargs
+        w = _weight(F, layer, param)
+        if layer.bias is None:
+            y = F.Convolution(h, w, **kw)
+        else:
+            y = F.Convolution(h, w, param(layer.bias), **kw)
+        in_channels = layer.weight.shape[1]
+        return y, lambda g: _conv_input_gradient(F, g, w, h, kw, in_channels)
+        return y, back
+    if isinstance(layer, nn.Dense):
+        w = _weight(F, layer, param)
+        b = None if layer.bias is None else param(layer.bias)
+        y = F.FullyConnected(h, w, b, num_hidden=layer._units, flatten=layer._flatten, no_bias=b is None)
+
+        def back(g):
+            dh = F.dot(g, w)
+            return F.reshape_like(dh, h) if layer._flatten else dh
+        return y, back
+    if isinstance(layer, nn.LeakyReLU):
+        alpha = float(np.float32(layer._alpha))  # MXNet stores the slope as float32; match its forward
+        y = F.LeakyReLU(h, act_type="leaky", slope=layer._alpha)
+        return y, lambda g: g * (F.BlockGrad(h > 0) * (1.0 - alpha) + alpha)
+    if isinstance(layer, nn.Flatten):
+        return F.flatten(h), lambda g: F.reshape_like(g, h)
+    kind = layer._act_type
+    y = F.Activation(h, act_type=kind)
+    if kind == "relu":
+        return y, lambda g: g * F.BlockGrad(h > 0)
+    if kind == "tanh":
+        return y, lambda g: g * (1 - F.square(y))
+    return y, lambda g: g * y * (1 - y)  # sigmoid
+
+
+def _conv_input_gradient(F, g, w, h, kw, in_channels):
+    """The transposed convolution of ``g`` with the forward weight ``w``, cropped to ``h``'s size.
+
+    Written as a stride-1 Convolution of ``g`` dilated with stride-1 zeros, with
+    ``w`` flipped spatially and its in/out axes swapped, because MXNet 1.9's
+    MKL-DNN ``Deconvolution`` crashes in backward when its weight also feeds a
+    Convolution (exactly our case). Padding ``k-1-p`` on both sides plus the
+    trailing zeros of the dilation give at least ``h``'s size for any input
+    size; the crop keeps the graph shape-agnostic, so it can hybridize.
+    """
+    (kh, kwid), (sh, sw), (ph, pw) = kw["kernel"], kw["stride"], kw["pad"]
+    if sh > 1 or sw > 1:
+        g = F.expand_dims(F.expand_dims(g, axis=4), axis=3)  # (N, C, h, 1, w, 1)
+        zeros = F.zeros_like(g)
+        g = F.concat(g, *([zeros] * (sh - 1)), dim=3) if sh > 1 else g
+        zeros = F.zeros_like(g)
+        g = F.concat(g, *([zeros] * (sw - 1)), dim=5) if sw > 1 else g
+        g = F.reshape(g, (0, 0, -3, -3))  # (N, C, h*sh, w*sw): g[o] at o*stride, zeros between
+    w_t = F.reverse(F.reverse(F.swapaxes(w, 0, 1), axis=2), axis=3)
+    full = F.Convolution(g, w_t, kernel=(kh, kwid), pad=(kh - 1 - ph, kwid - 1 - pw), num_filter=in_channels,
+                         no_bias=True)
+    return F.slice_like(full, h, axes=(2, 3))
+
+
+def critic_and_input_gradient(F, critic, x, param=None):
+    """``(critic(x), d sum(critic(x)) / dx)``, both differentiable with respect to the critic's weights.
+
+    ``param(p)`` returns a Parameter's value (default: its data on ``x``'s
+    context, i.e. imperative use). Without BatchNorm the samples do not
+    interact, so the gradient of the sum is every sample's own input gradient.
+    """
+    if param is None:
+        param = lambda p: p.data(x.context)  # noqa: E731
+    tape = []
+    h = x
+    for layer in supported_layers(critic):
+        h, back = _layer(F, layer, h, param)
+        tape.append(back)
+    score = h
+    g = F.ones_like(score)
+    for back in reversed(tape):
+        g = back(g)
+    return score, g
+
+
+def input_gradient(critic, x):
+    """Imperative :func:`critic_and_input_gradient` on NDArray ``x``; returns only the gradient."""
+    return critic_and_input_gradient(mx.nd, critic, x)[1]
+
+
+class GradientPenalty(HybridBlock):
+    """Per-sample ``weight * (||grad D(x_hat)||_2 - 1)^2`` at ``x_hat = eps*real + (1-eps)*fake``.
+
+    Holds the critic as a child so a hybridized penalty finds its weights;
+    hybridize it only when the critic is hybridized (hybridize recurses).
+    """
+
+    def __init__(self, critic, weight=10.0, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = weight
+        supported_layers(critic)  # fail now, with a clear message, rather than at the first step
+        self.critic = critic
+
+    def hybrid_forward(self, F, real, fake, eps):
+        if F is mx.sym:
+            param = lambda p: p.var()  # noqa: E731
+        else:
+            param = lambda p: p.data(real.context)  # noqa: E731
+        x_hat = F.broadcast_mul(eps, real) + F.broadcast_mul(1 - eps, fake)
+        _, grad = critic_and_input_gradient(F, self.critic, x_hat, param)
+        norm = F.sqrt(F.sum(F.square(F.flatten(grad)), axis=1) + NORM_EPS)
+        return self.weight * F.square(norm - 1)
+
+
+def gradient_norm(grad):
+    """Per-sample L2 norm of an input gradient, the quantity the penalty pushes towards 1."""
+    return mx.nd.sqrt(mx.nd.sum(mx.nd.square(mx.nd.flatten(grad)), axis=1) + NORM_EPS)
