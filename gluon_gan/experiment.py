@@ -18,7 +18,7 @@ import os
 
 import mxnet as mx
 
-from . import checkpoint, data
+from . import checkpoint, data, distributed
 from .errors import GluonGanError
 from .balance import DivergenceGuard, SkipReport
 from .losses import get_loss
@@ -60,6 +60,7 @@ class TrainConfig:
     image_size: int = 64
     last_batch: str = "discard"
     hybridize: bool = True
+    kvstore: str = "device"
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -116,18 +117,29 @@ def _prepare_out_dir(config):
     return None, None
 
 
-def train(config):
-    """Run training as configured; returns the final state dict (epoch, step, ...)."""
+def train(config, callbacks=()):
+    """Run training as configured; returns the final state dict (epoch, step, ...).
+
+    ``callbacks`` run on every worker after the built-in ones, which under
+    ``dist_sync`` run on rank 0 only (one writer for checkpoints, grids, metrics).
+    """
     found, state = _prepare_out_dir(config)
     ctx = parse_contexts(config.ctx)
     loss = get_loss(config.loss)
+    kv = distributed.create_kvstore(config.kvstore)
+    rank, workers = distributed.rank(kv), distributed.num_workers(kv)
+    if workers > 1 and config.d_skip_below is not None:
+        # each worker would decide from its own shard's loss; a worker that skips pushes no gradients and
+        # dist_sync waits for it forever
+        raise GluonGanError("--d-skip-below cannot be used with %d dist_sync workers" % workers)
     images = load_images(config)
-    batches = data.ImageBatches(images, config.batch_size, seed=config.seed, last_batch=config.last_batch)
+    batches = data.ImageBatches(images, config.batch_size, seed=config.seed, last_batch=config.last_batch,
+                                num_parts=workers, part_index=rank)
 
     netG, netD = build_networks(config, ctx)
     trainer = GANTrainer(netG, netD, loss, ctx, nz=config.nz, lr=config.lr, beta1=config.beta1,
                          lr_g=config.lr_g, lr_d=config.lr_d, d_steps=config.d_steps,
-                         d_skip_below=config.d_skip_below)
+                         d_skip_below=config.d_skip_below, kvstore=kv)
     start_epoch, start_step = 0, 0
     if found:
         state = checkpoint.load_checkpoint(found, netG, netD, trainer.trainerG, trainer.trainerD, ctx=ctx)
@@ -135,15 +147,28 @@ def train(config):
         log.info("resuming %s after epoch %d (iteration %d)", config.out, start_epoch, start_step)
         if start_epoch >= config.epochs:
             log.info("nothing to do: the run already has %d of %d epochs", start_epoch, config.epochs)
+    distributed.check_agreement(kv, {
+        "the number of images": len(images), "batches per epoch": len(batches),
+        "--batch-size": config.batch_size, "the first epoch": start_epoch, "--epochs": config.epochs,
+        "--nz": config.nz, "--ngf": config.ngf, "--ndf": config.ndf, "--image-size": config.image_size})
+    trainer.init_kvstore()  # under dist_sync: every worker now holds rank 0's weights
+
+    if workers > 1:
+        log.info("worker %d of %d: %d batches of %d per epoch (global batch %d)",
+                 rank, workers, len(batches), config.batch_size, config.batch_size * workers)
+    if rank != 0:
+        fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed, callbacks=callbacks)
+        return {"epoch": max(config.epochs, start_epoch), "out": config.out,
+                "step": start_step + max(0, config.epochs - start_epoch) * len(batches)}
+
     os.makedirs(config.out, exist_ok=True)
     checkpoint.atomic_write(os.path.join(config.out, "config.json"),
                             lambda tmp: _write_json(tmp, config.to_dict()))
-
     log.info("training on %d images, %d batches of %d per epoch, on %s, loss %s",
              len(images), len(batches), config.batch_size, ", ".join(map(str, ctx)), loss.name)
     csv_path = os.path.join(config.out, "metrics.csv")
     training_log = TrainingLog(csv_path, config.log_interval, start_step=start_step)
-    callbacks = [
+    builtin = [
         training_log,
         DivergenceGuard(config.out, config.log_interval),  # before anything writes this epoch's results
         SampleGrids(config.out, fixed_noise(config.nz, seed=config.seed, ctx=ctx[0])),
@@ -153,8 +178,9 @@ def train(config):
         SamplesAnimation(config.out),
     ]
     if config.d_skip_below is not None:
-        callbacks.insert(1, SkipReport(config.d_skip_below))
-    fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed, callbacks=callbacks)
+        builtin.insert(1, SkipReport(config.d_skip_below))
+    fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed,
+        callbacks=builtin + list(callbacks))
     return {"epoch": max(config.epochs, start_epoch), "step": training_log.step, "out": config.out}
 
 

@@ -21,6 +21,18 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
+AUTO_THREADS_VAR = "GLUON_GAN_AUTO_THREADS"  # marks an OMP_NUM_THREADS that configure_threads chose
+
+
+def threads_chosen_by_user():
+    """Whether ``OMP_NUM_THREADS`` is the user's, not one :func:`configure_threads` set here or in a parent.
+
+    The cluster launcher splits the cores between local workers only when the user did not choose.
+    """
+    value = os.environ.get("OMP_NUM_THREADS")
+    return value is not None and value != os.environ.get(AUTO_THREADS_VAR)
+
+
 def configure_threads():
     """Set ``OMP_NUM_THREADS`` to the usable core count unless the user chose one."""
     if "OMP_NUM_THREADS" in os.environ:
@@ -29,7 +41,7 @@ def configure_threads():
         log.warning("mxnet was imported before gluon_gan; its thread count is already fixed. "
                     "Import gluon_gan first or export OMP_NUM_THREADS.")
     n = usable_cores()
-    os.environ["OMP_NUM_THREADS"] = str(n)
+    os.environ["OMP_NUM_THREADS"] = os.environ[AUTO_THREADS_VAR] = str(n)
     return n
 
 

@@ -22,6 +22,7 @@ import logging
 import mxnet as mx
 from mxnet import autograd, gluon
 
+from . import distributed
 from .losses import GANLoss
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 LR, BETA1 = 0.0002, 0.5  # the tutorial's Adam
 
 
-def make_trainer(net, role, loss, lr=None, beta1=None, kvstore="device"):
+def make_trainer(net, role, loss, lr=None, beta1=None, kvstore="device", update_on_kvstore=None):
     """A ``gluon.Trainer`` for one network: the loss's optimiser if it has one, else the tutorial's Adam.
 
     ``lr`` and ``beta1`` are the user's choices, ``None`` when not given: a
@@ -45,7 +46,8 @@ def make_trainer(net, role, loss, lr=None, beta1=None, kvstore="device"):
         params["learning_rate"] = lr
     if beta1 is not None and name == "adam":
         params["beta1"] = beta1
-    return gluon.Trainer(net.collect_params(), name, params, kvstore=kvstore)
+    return gluon.Trainer(net.collect_params(), name, params, kvstore=kvstore,
+                         update_on_kvstore=update_on_kvstore)
 
 
 class GANTrainer:
@@ -53,6 +55,9 @@ class GANTrainer:
 
     ``ctx`` is a list of contexts: each batch is split across them with
     ``gluon.utils.split_and_load`` and the Trainers sum the gradients.
+    ``kvstore`` is a kvstore name, or the process's distributed kvstore (see
+    :mod:`gluon_gan.distributed`): then each Trainer gets its own key range, the
+    workers update locally, and ``rank``/``num_workers`` describe this worker.
 
     Balance: G is updated on every ``d_steps``-th call of :meth:`step` (the
     loss's default, e.g. 5 for WGAN), so each D update has its own real batch;
@@ -65,8 +70,12 @@ class GANTrainer:
         self.netG, self.netD, self.loss = netG, netD, loss
         self.ctx = list(ctx)
         self.nz = nz
-        self.trainerG = make_trainer(netG, "g", loss, lr if lr_g is None else lr_g, beta1, kvstore)
-        self.trainerD = make_trainer(netD, "d", loss, lr if lr_d is None else lr_d, beta1, kvstore)
+        self.rank, self.num_workers = distributed.rank(kvstore), distributed.num_workers(kvstore)
+        kvD, kvG = distributed.trainer_kvstores(kvstore, [netD, netG])
+        self._distributed = distributed.is_distributed(kvstore)
+        on_kv = False if self._distributed else None
+        self.trainerG = make_trainer(netG, "g", loss, lr if lr_g is None else lr_g, beta1, kvG, on_kv)
+        self.trainerD = make_trainer(netD, "d", loss, lr if lr_d is None else lr_d, beta1, kvD, on_kv)
         self.metric = loss.metric()
         self.d_steps = loss.d_steps if d_steps is None else int(d_steps)
         if self.d_steps < 1:
@@ -76,19 +85,46 @@ class GANTrainer:
         self.iterations = 0  # calls of step() this epoch: G steps on the multiples of d_steps
         self.d_skipped = 0
         self._g_loss = None
+        self._kv_ready = False
+
+    def init_kvstore(self):
+        """Set up both Trainers' kvstores now (idempotent; :meth:`step` calls it too).
+
+        Under ``dist_sync`` this copies rank 0's weights to every worker and waits
+        for the copies (see :func:`distributed.init_trainer` for the race this
+        avoids). Call it after loading a checkpoint, so the loaded weights are
+        the ones shared.
+        """
+        if self._distributed:  # locally Gluon's lazy init is right, and allows deferred-shape networks
+            for trainer in (self.trainerD, self.trainerG):
+                distributed.init_trainer(trainer)
+        self._kv_ready = True
 
     def noise(self, n):
         """Latent vectors for ``n`` samples, drawn on the first device so the draw is device-count independent."""
         return mx.nd.random.normal(0, 1, shape=(n, self.nz, 1, 1), ctx=self.ctx[0])
+
+    def worker_noise(self, n):
+        """This worker's ``n`` latents: its slice of one draw for the whole global batch.
+
+        Every worker's RNG is seeded alike, so each drawing ``n`` would give all
+        of them the SAME noise; slicing a global draw gives the noise a single
+        process would use for ``n * num_workers`` samples.
+        """
+        if self.num_workers == 1:
+            return self.noise(n)
+        return self.noise(n * self.num_workers)[self.rank * n:(self.rank + 1) * n]
 
     def step(self, real):
         """One D update on ``real`` (N, 3, 64, 64), then a G update if it is G's turn; returns mean D and G loss.
 
         The G loss returned on a D-only step is the one of the last G update.
         """
+        if not self._kv_ready:
+            self.init_kvstore()
         n = real.shape[0]
         reals = gluon.utils.split_and_load(real, self.ctx, even_split=False)
-        zs = gluon.utils.split_and_load(self.noise(n), self.ctx, even_split=False)
+        zs = gluon.utils.split_and_load(self.worker_noise(n), self.ctx, even_split=False)
 
         with autograd.record():
             fakes = [self.netG(z) for z in zs]
@@ -97,18 +133,19 @@ class GANTrainer:
             if self._penalised:
                 d_losses = [l + self.loss.penalty(self.netD, x, f.detach()) for l, x, f in zip(d_losses, reals, fakes)]
         d_loss = _mean(d_losses)
+        global_batch = n * self.num_workers  # dist_sync sums gradients over workers
         if self.d_skip_below is not None and d_loss.asscalar() < self.d_skip_below:
             self.d_skipped += 1
         else:
             autograd.backward(d_losses)
-            self.trainerD.step(n)
+            self.trainerD.step(global_batch)
             self.loss.after_d_step(self.netD)
 
         if self.iterations % self.d_steps == 0:
             with autograd.record():
                 g_losses = [self.loss.g_loss(self.netD(f)) for f in fakes]
             autograd.backward(g_losses)
-            self.trainerG.step(n)
+            self.trainerG.step(global_batch)
             self._g_loss = _mean(g_losses)
         self.iterations += 1
 
@@ -152,7 +189,8 @@ def fit(trainer, batches, epochs, start_epoch=0, seed=0, callbacks=()):
 
     MXNet's RNG is reseeded from ``(seed, epoch)`` at every epoch, and the batch
     order depends only on the same pair, so a run resumed at an epoch boundary
-    continues exactly as an uninterrupted run would.
+    continues exactly as an uninterrupted run would. Callbacks get the global
+    batch size (this process's batch times the ``dist_sync`` workers).
     """
     for cb in callbacks:
         cb.on_train_begin(trainer, start_epoch)
@@ -165,8 +203,12 @@ def fit(trainer, batches, epochs, start_epoch=0, seed=0, callbacks=()):
         for iteration, real in enumerate(batches.epoch(epoch, ctx=trainer.ctx[0])):
             d_loss, g_loss = trainer.step(real)
             for cb in callbacks:
-                cb.on_iteration(trainer, epoch, iteration, real.shape[0], d_loss, g_loss)
+                cb.on_iteration(trainer, epoch, iteration, real.shape[0] * trainer.num_workers, d_loss, g_loss)
         for cb in callbacks:
             cb.on_epoch_end(trainer, epoch)
+    if trainer.num_workers > 1:
+        # MXNet runs all this asynchronously. A dist_sync worker that leaves with gradient pushes still
+        # queued deadlocks the cluster (its kvstore's shutdown blocks them), so finish the work here.
+        mx.nd.waitall()
     for cb in callbacks:
         cb.on_train_end(trainer)

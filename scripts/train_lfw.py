@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
 from gluon_gan import cli  # noqa: E402
 from gluon_gan.experiment import TrainConfig  # noqa: E402
+from gluon_gan.distributed import KVSTORES  # noqa: E402
 from gluon_gan.losses import LOSSES  # noqa: E402
 
 
@@ -26,7 +27,9 @@ def parse_args(argv=None):
                                          "or ~/.cache/gluon-gan)")
     p.add_argument("--out", default=d.out, help="run directory for checkpoints, samples and logs")
     p.add_argument("--epochs", type=int, default=d.epochs, help="total epochs (a resumed run counts the done ones)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help="images per step on this process, split over --ctx devices; under dist_sync each "
+                        "worker takes this many, so the global batch is this times the workers")
     p.add_argument("--nz", type=int, default=d.nz, help="latent size")
     p.add_argument("--ngf", type=int, default=d.ngf, help="generator width")
     p.add_argument("--ndf", type=int, default=d.ndf, help="discriminator width")
@@ -46,7 +49,12 @@ def parse_args(argv=None):
                      help="skip the D update while D's loss is below this (costs a device wait per iteration)")
     bal.add_argument("--spectral-norm", action="store_true",
                      help="spectrally normalise D's convolutions (replaces its BatchNorm); works with any --loss")
-    p.add_argument("--ctx", default=d.ctx, help="cpu, gpu, gpu:0 or gpu:0,1 (default: a GPU if MXNet sees one)")
+    p.add_argument("--ctx", default=d.ctx, help="cpu, gpu, gpu:0, or several devices to split each batch over: "
+                                                "gpu:0,1,2,3 or cpu:0,cpu:1 (default: a GPU if MXNet sees one)")
+    p.add_argument("--kvstore", default=d.kvstore, choices=KVSTORES,
+                   help="how gradients are summed: over this machine's devices (device, local), or over the "
+                        "workers of a parameter-server cluster started by scripts/launch.py (dist_sync, "
+                        "dist_device_sync); see docs/distributed.md")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--log-interval", type=int, default=d.log_interval, help="iterations between log lines")
@@ -75,7 +83,7 @@ def main(argv=None):
         d_skip_below=args.d_skip_below, spectral_norm=args.spectral_norm, ctx=args.ctx, seed=args.seed,
         resume=args.resume,
         log_interval=args.log_interval, last_batch="keep" if args.keep_last_batch else "discard",
-        hybridize=not args.no_hybridize)
+        hybridize=not args.no_hybridize, kvstore=args.kvstore)
     train(config)
 
 
