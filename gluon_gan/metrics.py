@@ -7,7 +7,28 @@ synchronises only when :meth:`get` is called (at log time).
 import mxnet as mx
 
 
-class BinaryAccuracy(mx.metric.EvalMetric):
+class _DeviceMetric(mx.metric.EvalMetric):
+    """An ``EvalMetric`` whose counts stay on the device until read; subclasses define :meth:`_flush`
+    (fold pending counts into ``sum_metric``/``num_inst``) and :meth:`_drop` (forget them)."""
+
+    def get(self):
+        self._flush()
+        return super().get()
+
+    def get_global(self):
+        self._flush()
+        return super().get_global()
+
+    def reset(self):
+        self._drop()
+        super().reset()
+
+    def reset_local(self):
+        self._flush()
+        super().reset_local()
+
+
+class BinaryAccuracy(_DeviceMetric):
     """Fraction of discriminator outputs on the right side of ``threshold``.
 
     A prediction counts as "real" when ``pred > threshold``. For logits the
@@ -35,24 +56,11 @@ class BinaryAccuracy(mx.metric.EvalMetric):
             self.global_sum_metric += value
             self._correct = None
 
-    def get(self):
-        self._flush()
-        return super().get()
-
-    def get_global(self):
-        self._flush()
-        return super().get_global()
-
-    def reset(self):
+    def _drop(self):
         self._correct = None
-        super().reset()
-
-    def reset_local(self):
-        self._flush()
-        super().reset_local()
 
 
-class PairwiseAccuracy(mx.metric.EvalMetric):
+class PairwiseAccuracy(_DeviceMetric):
     """For critics with unbounded scores: the fraction of (real, fake) pairs ranked the right way round.
 
     Within each ``update``, every sample labelled 1 is compared with every
@@ -86,18 +94,5 @@ class PairwiseAccuracy(mx.metric.EvalMetric):
             self.global_num_inst += pairs
             self._right = self._pairs = None
 
-    def get(self):
-        self._flush()
-        return super().get()
-
-    def get_global(self):
-        self._flush()
-        return super().get_global()
-
-    def reset(self):
+    def _drop(self):
         self._right = self._pairs = None
-        super().reset()
-
-    def reset_local(self):
-        self._flush()
-        super().reset_local()
