@@ -10,7 +10,7 @@ setup(
     python_requires=">=3.8,<3.12",
     # mxnet itself is an extra: GPU users install mxnet-cu112/-cu117/..., which provide the same
     # `mxnet` module under another distribution name; a hard requirement would pull the CPU build over it.
-    install_requires=["numpy>=1.17,<1.24", "matplotlib>=3.3"],
+    install_requires=["numpy>=1.17,<1.24", "matplotlib>=3.3", "pillow"],  # pillow comes with matplotlib
     extras_require={
         "cpu": ["mxnet==1.9.1"],
         "test": ["pytest>=7"],
