@@ -27,11 +27,18 @@ EPS = 1e-12
 
 
 class _SpectralNorm:
-    """Mixin: a ``u`` parameter and the normalised weight, for a layer whose weight's first axis is its outputs."""
+    """Mixin: a ``u`` parameter and the normalised weight, for a layer whose weight's first axis is its outputs.
 
-    def _add_u(self, rows):
-        self.u = self.params.get("u", shape=(rows,), init=mx.init.Normal(1.0),
+    Put it first in the bases, before the Gluon layer; the layer's first argument is its output width.
+    """
+
+    def __init__(self, width, *args, **kwargs):
+        super().__init__(width, *args, **kwargs)
+        self.u = self.params.get("u", shape=(width,), init=mx.init.Normal(1.0),
                                  grad_req="null", differentiable=False)
+
+    def hybrid_forward(self, F, x, weight, bias=None, u=None):
+        return super().hybrid_forward(F, x, self.normalized_weight(F, weight, u), bias)
 
     def normalized_weight(self, F, weight, u):
         """``weight / sigma`` with ``sigma = ||W^T u||`` (``u`` normalised and constant). Works for nd and sym."""
@@ -46,25 +53,11 @@ class SNConv2D(_SpectralNorm, nn.Conv2D):
 
     _weight_ndim = 4
 
-    def __init__(self, channels, *args, **kwargs):
-        super().__init__(channels, *args, **kwargs)
-        self._add_u(channels)
-
-    def hybrid_forward(self, F, x, weight, bias=None, u=None):
-        return super().hybrid_forward(F, x, self.normalized_weight(F, weight, u), bias)
-
 
 class SNDense(_SpectralNorm, nn.Dense):
     """``nn.Dense`` with a spectrally normalised weight (same arguments)."""
 
     _weight_ndim = 2
-
-    def __init__(self, units, *args, **kwargs):
-        super().__init__(units, *args, **kwargs)
-        self._add_u(units)
-
-    def hybrid_forward(self, F, x, weight, bias=None, u=None):
-        return super().hybrid_forward(F, x, self.normalized_weight(F, weight, u), bias)
 
 
 def spectral_layers(block):
