@@ -69,11 +69,9 @@ class SkipReport(Callback):
         self.threshold = threshold
 
     def on_epoch_begin(self, trainer, epoch):
-        self._skipped_before, self._iterations = trainer.d_skipped, 0
-
-    def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
-        self._iterations += 1
+        self._skipped_before = trainer.d_skipped
 
     def on_epoch_end(self, trainer, epoch):
+        # trainer.iterations counts this epoch's steps (fit resets it at every epoch start)
         log.info("epoch %d: D update skipped in %d of %d iterations (D loss below %g)", epoch,
-                 trainer.d_skipped - self._skipped_before, self._iterations, self.threshold)
+                 trainer.d_skipped - self._skipped_before, trainer.iterations, self.threshold)
