@@ -1,0 +1,132 @@
+"""``msggan``: multi-scale gradients (Karnewar & Wang 2020, MSG-ProGAN): every resolution trained at once.
+
+G is the progressive generator without phases: after every block a 1x1 conv
+"to RGB" emits an image, so one call returns ``(4x4, 8x8, ..., final)``. D
+takes each of them in at the block of matching size by concatenating the
+image to its features (the paper's simple combine function ``phi_simple``),
+so D's gradient reaches every one of G's blocks directly, from the first step.
+Reals are the matching average-pooled pyramid.
+"""
+import dataclasses
+
+import mxnet as mx
+from mxnet.gluon import HybridBlock, nn
+
+from ..errors import GluonGanError
+from ..growing import (critic_block, critic_output_block, from_rgb, generator_blocks, per_stage, stage_count,
+                       to_rgb_layers)
+from ..layers import downsample
+from ..losses import GANLoss
+from . import register_family
+from .base import ModelFamily
+
+
+@dataclasses.dataclass
+class MSGGANOptions:
+    nz: int = dataclasses.field(default=128, metadata={"help": "latent size (the paper: 512)"})
+    image_size: int = dataclasses.field(default=64, metadata={"help": "largest power-of-two resolution; G emits "
+                                                                      "every one from 4x4 up to it"})
+    widths: str = dataclasses.field(default="64,64,64,32,16", metadata={
+        "help": "feature maps per resolution 4,8,16,...,comma-separated (the last repeats)"})
+    mbstd_group: int = dataclasses.field(default=0, metadata={
+        "help": "minibatch stddev group size (0: the whole minibatch; 4: the authors' code)"})
+
+
+class MultiScaleGenerator(HybridBlock):
+    """z (N, nz, 1, 1) -> a tuple of images, one per resolution from 4x4 up (linear outputs)."""
+
+    def __init__(self, nz, widths, nc=3, **kwargs):
+        super().__init__(**kwargs)
+        self.nz, self.widths, self.nc = nz, list(widths), nc
+        with self.name_scope():
+            self.blocks = generator_blocks(nz, self.widths)
+            self.to_rgb = to_rgb_layers(self.widths, nc)
+
+    def hybrid_forward(self, F, z):
+        outputs, h = [], z
+        for block, to_rgb in zip(self.blocks, self.to_rgb):
+            h = block(h)
+            outputs.append(to_rgb(h))
+        return tuple(outputs)
+
+
+class MultiScaleDiscriminator(HybridBlock):
+    """(image at 4x4, ..., image at the final size) -> score (N, 1).
+
+    The largest image enters through a 1x1 "from RGB"; every smaller one is
+    concatenated (as raw channels) to the features when they reach its size.
+    """
+
+    def __init__(self, widths, nc=3, group_size=0, **kwargs):
+        super().__init__(**kwargs)
+        self.widths, self.nc = list(widths), nc
+        last = len(self.widths) - 1
+        with self.name_scope():
+            self.from_rgb = from_rgb(nc, self.widths[last])
+            self.blocks = nn.HybridSequential(prefix="blocks_")
+            with self.blocks.name_scope():
+                in_width = lambda s: self.widths[s] + (0 if s == last else nc)  # noqa: E731
+                self.blocks.add(critic_output_block(in_width(0), self.widths[0], group_size))
+                for s in range(1, last + 1):
+                    self.blocks.add(critic_block(in_width(s), self.widths[s], self.widths[s - 1]))
+
+    def hybrid_forward(self, F, *images):
+        if len(images) != len(self.blocks):
+            raise GluonGanError("the multi-scale D takes %d images (4x4 up), got %d" % (len(self.blocks), len(images)))
+        last = len(images) - 1
+        h = self.from_rgb(images[last])
+        for s in reversed(range(last + 1)):
+            if s != last:
+                h = F.concat(h, images[s], dim=1)
+            h = self.blocks[s](h)
+        return h
+
+
+@register_family
+class MSGGAN(ModelFamily):
+    """MSG-GAN: one generator and one critic over all scales, no phases."""
+
+    name = "msggan"
+    Options = MSGGANOptions
+    summary = "multi-scale gradients (Karnewar & Wang 2020): G emits, D takes, every resolution at once"
+    # The paper (MSG-ProGAN): Adam(0.003, beta1=0, beta2=0.99), one D step per G step; hinge here by default.
+    defaults = {"loss": "hinge", "batch_size": 32,
+                "optimizer": ("adam", {"learning_rate": 3e-3, "beta1": 0.0, "beta2": 0.99, "epsilon": 1e-8})}
+
+    def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
+        super().__init__(image_shape, options, loss, spectral_norm)
+        if self.image_shape[1] != self.image_shape[2]:
+            raise GluonGanError("msggan trains on square images, not %dx%d" % self.image_shape[1:])
+        self.stages = stage_count(self.image_shape[1])
+        self.widths = per_stage(self.options.widths, self.stages, "--widths")
+
+    @classmethod
+    def train_shape(cls, options, data_shape):
+        return (data_shape[0], options.image_size, options.image_size)
+
+    def build_generator(self):
+        return MultiScaleGenerator(self.options.nz, self.widths, nc=self.image_shape[0])
+
+    def build_discriminator(self):
+        if self.spectral_norm:
+            raise GluonGanError("msggan's critic uses the equalised learning rate; it has no spectral-norm variant")
+        if self.loss is not None and type(self.loss).penalty is not GANLoss.penalty:
+            raise GluonGanError("msggan's critic takes several images, which the exact gradient penalty of --loss %s "
+                                "does not handle; use hinge, lsgan, bce or wgan" % self.loss.name)
+        return MultiScaleDiscriminator(self.widths, nc=self.image_shape[0], group_size=self.options.mbstd_group)
+
+    def initialize(self, net, ctx):
+        """Equalised layers draw N(0, 1) weights and zero biases themselves."""
+        net.initialize(mx.init.Normal(1.0), ctx=ctx, force_reinit=True)
+        return net
+
+    def real_inputs(self, x):
+        """The average-pooled pyramid of ``x``, smallest first, as G's outputs are ordered."""
+        pyramid = [x]
+        for _ in range(self.stages - 1):
+            pyramid.append(downsample(mx.nd, pyramid[-1]))
+        return tuple(reversed(pyramid))
+
+    def images(self, g_out):
+        """The largest scale, clipped to [-1, 1] (G's outputs are linear)."""
+        return mx.nd.clip(super().images(g_out), -1, 1)
