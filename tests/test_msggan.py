@@ -1,0 +1,100 @@
+"""MSG-GAN: G emits every scale, D takes every scale in, and gradients reach every scale's output."""
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import autograd
+
+from gluon_gan.errors import GluonGanError
+from gluon_gan.families import create_family
+from gluon_gan.losses import get_loss
+
+TINY = {"image_size": 16, "widths": "6,5,4", "nz": 5}
+
+
+def _family(loss="hinge", **options):
+    return create_family("msggan", (3, 16, 16), dict(TINY, **options), loss=get_loss(loss))
+
+
+def _built(hybrid=False):
+    fam = _family()
+    g, d = fam.build_generator(), fam.build_discriminator()
+    for net in (g, d):
+        fam.initialize(net, mx.cpu())
+        if hybrid:
+            fam.hybridize(net)
+    return fam, g, d
+
+
+@pytest.mark.parametrize("hybrid", [False, True])
+def test_generator_emits_every_scale_and_discriminator_takes_them(hybrid):
+    fam, g, d = _built(hybrid)
+    out = g(mx.nd.random.normal(shape=(2, 5, 1, 1)))
+    assert isinstance(out, (tuple, list)) and [o.shape for o in out] == [(2, 3, s, s) for s in (4, 8, 16)]
+    assert fam.fake_inputs(out) == tuple(out)  # a hybridized G returns a list
+    assert d(*out).shape == (2, 1)
+    np.testing.assert_array_equal(fam.images(out).asnumpy(), np.clip(out[-1].asnumpy(), -1, 1))
+
+
+def test_discriminator_uses_every_scale():
+    """D's score has a non-zero gradient with respect to each scale's image, and changes when any one changes."""
+    _, _, d = _built()
+    scales = [mx.nd.random.normal(shape=(2, 3, s, s)) for s in (4, 8, 16)]
+    for x in scales:
+        x.attach_grad()
+    with autograd.record():
+        score = d(*scales)
+    score.backward()
+    base = score.asnumpy()
+    for i, x in enumerate(scales):
+        assert np.abs(x.grad.asnumpy()).max() > 1e-4, i
+        moved = [s.copy() for s in scales]
+        moved[i] += 0.5
+        assert np.abs(d(*moved).asnumpy() - base).max() > 1e-5, i
+    with pytest.raises(GluonGanError, match="takes 3 images"):
+        d(*scales[1:])
+
+
+@pytest.mark.parametrize("hybrid", [False, True])
+def test_gradients_reach_every_scale_output_of_the_generator(hybrid):
+    """G's loss back-propagates into every "to RGB" layer: each one feeds only its own scale's image."""
+    fam, g, d = _built(hybrid)
+    loss = get_loss("hinge")
+    with autograd.record():
+        g_loss = loss.g_loss(d(*fam.fake_inputs(g(mx.nd.random.normal(shape=(3, 5, 1, 1))))))
+    g_loss.backward()
+    for i, to_rgb in enumerate(g.to_rgb):
+        assert np.abs(to_rgb.weight.grad().asnumpy()).max() > 1e-6, i
+    for i, block in enumerate(g.blocks):
+        assert all(np.abs(p.grad().asnumpy()).max() > 0 for p in block.collect_params().values()), i
+
+
+def _pool(x, k):
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // k, k, w // k, k).mean(axis=(3, 5))
+
+
+def test_real_inputs_are_the_average_pooled_pyramid():
+    fam = _family()
+    x = np.random.RandomState(0).uniform(-1, 1, size=(2, 3, 16, 16)).astype(np.float32)
+    pyramid = fam.real_inputs(mx.nd.array(x))
+    assert [p.shape[2] for p in pyramid] == [4, 8, 16]
+    for p, k in zip(pyramid, (4, 2, 1)):
+        np.testing.assert_allclose(p.asnumpy(), _pool(x, k), rtol=1e-5, atol=1e-6)
+
+
+def test_one_training_step_moves_every_scale_and_bad_options_are_one_line_errors():
+    fam, g, d = _built(hybrid=True)
+    loss = get_loss("hinge")
+    trainer = mx.gluon.Trainer(g.collect_params(), "adam", {"learning_rate": 1e-2})
+    before = [rgb.weight.data().asnumpy().copy() for rgb in g.to_rgb]
+    with autograd.record():
+        g_loss = loss.g_loss(d(*fam.fake_inputs(g(mx.nd.random.normal(shape=(3, 5, 1, 1))))))
+    g_loss.backward()
+    trainer.step(3)
+    assert all(not np.array_equal(b, rgb.weight.data().asnumpy()) for b, rgb in zip(before, g.to_rgb))
+    with pytest.raises(GluonGanError, match="gradient penalty"):
+        _family(loss="wgan-gp").build_discriminator()
+    with pytest.raises(GluonGanError, match="power-of-two"):
+        create_family("msggan", (3, 24, 24), dict(TINY, image_size=24))
+    with pytest.raises(GluonGanError, match="--widths"):
+        create_family("msggan", (3, 16, 16), dict(TINY, widths="a,b"))
