@@ -98,3 +98,18 @@ def test_one_training_step_moves_every_scale_and_bad_options_are_one_line_errors
         create_family("msggan", (3, 24, 24), dict(TINY, image_size=24))
     with pytest.raises(GluonGanError, match="--widths"):
         create_family("msggan", (3, 16, 16), dict(TINY, widths="a,b"))
+
+
+def test_trains_through_the_common_loop_and_samples_from_its_record(tmp_path, image_folder):
+    from conftest import load_script
+    from gluon_gan.sampling import load_generator
+    out = tmp_path / "run"
+    load_script("train").main(["--model", "msggan", "--data-dir", image_folder, "--cache-dir", str(tmp_path / "c"),
+                               "--image-size", "8", "--widths", "6,4", "--nz", "5", "--batch-size", "8",
+                               "--epochs", "1", "--out", str(out)])
+    import json
+    record = json.load(open(str(out / "config.json")))
+    assert record["loss"] == "hinge" and record["family"]["name"] == "msggan"
+    netG = load_generator(str(out / "Generator.params"))
+    images = netG(mx.nd.random.normal(shape=(2, 5, 1, 1))).asnumpy()
+    assert images.shape == (2, 3, 8, 8) and images.min() >= -1 and images.max() <= 1 and images.std() > 0

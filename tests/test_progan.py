@@ -339,3 +339,34 @@ def test_drift_term_only_for_wasserstein_critics():
     assert hinge.regularizer(d, (x,), None) is None
     with pytest.raises(GluonGanError, match="spectral"):
         create_family("progan", (3, 16, 16), TINY, spectral_norm=True).build_discriminator()
+
+
+# ---------------------------------------------------------------- through the common loop
+
+def test_resume_mid_fade_in_equals_an_uninterrupted_run(tmp_path, image_folder, caplog):
+    """24 images: epoch 1 shows 16 at 4x4 (batches of 8), then 8 of the 8x8 fade-in (batches of 4): alpha 0.5."""
+    import logging
+    from conftest import load_script
+    from gluon_gan import checkpoint
+    from gluon_gan.sampling import load_generator
+    train = load_script("train").main
+    common = ["--model", "progan", "--data-dir", image_folder, "--cache-dir", str(tmp_path / "cache"), "--seed", "3",
+              "--image-size", "8", "--widths", "6,4", "--nz", "5", "--fade-images", "16", "--stable-images", "16",
+              "--batch-sizes", "8,4", "--log-interval", "1"]
+    with caplog.at_level(logging.INFO):
+        train(common + ["--out", str(tmp_path / "straight"), "--epochs", "3"])
+    assert "epoch 0 iter 2: progan 8x8 fade-in alpha=0.000 (16 images shown)" in caplog.text
+    train(common + ["--out", str(tmp_path / "resumed"), "--epochs", "1"])
+    state = checkpoint.read_state(str(tmp_path / "resumed" / "checkpoint"))
+    assert state["family_state"] == {"images_shown": 24, "resolution": 8, "alpha": 0.5}
+    train(common + ["--out", str(tmp_path / "resumed"), "--epochs", "3", "--resume"])
+    for name in ("Generator.params", "discriminator.params"):
+        a, b = (mx.nd.load(str(tmp_path / run / name)) for run in ("straight", "resumed"))
+        assert set(a) == set(b)
+        for key in a:
+            np.testing.assert_allclose(b[key].asnumpy(), a[key].asnumpy(), rtol=1e-5, atol=1e-7, err_msg=key)
+    final = checkpoint.read_state(str(tmp_path / "resumed" / "checkpoint"))["family_state"]
+    assert final == {"images_shown": 72, "resolution": 8, "alpha": 1.0}
+    # the saved generator draws at the size it reached, upsampled to the final one
+    netG = load_generator(str(tmp_path / "resumed" / "Generator.params"))
+    assert netG.net.current_stage == 1 and netG(mx.nd.random.normal(shape=(2, 5, 1, 1))).shape == (2, 3, 8, 8)
