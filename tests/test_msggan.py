@@ -100,16 +100,26 @@ def test_one_training_step_moves_every_scale_and_bad_options_are_one_line_errors
         create_family("msggan", (3, 16, 16), dict(TINY, widths="a,b"))
 
 
-def test_trains_through_the_common_loop_and_samples_from_its_record(tmp_path, image_folder):
+@pytest.mark.parametrize("loss", [None, "relativistic-hinge"])
+def test_trains_through_the_common_loop_and_samples_from_its_record(tmp_path, image_folder, loss):
     from conftest import load_script
     from gluon_gan.sampling import load_generator
     out = tmp_path / "run"
     load_script("train").main(["--model", "msggan", "--data-dir", image_folder, "--cache-dir", str(tmp_path / "c"),
                                "--image-size", "8", "--widths", "6,4", "--nz", "5", "--batch-size", "8",
-                               "--epochs", "1", "--out", str(out)])
+                               "--epochs", "1", "--out", str(out)] + (["--loss", loss] if loss else []))
     import json
     record = json.load(open(str(out / "config.json")))
-    assert record["loss"] == "hinge" and record["family"]["name"] == "msggan"
+    assert record["loss"] == (loss or "hinge") and record["family"]["name"] == "msggan"
     netG = load_generator(str(out / "Generator.params"))
     images = netG(mx.nd.random.normal(shape=(2, 5, 1, 1))).asnumpy()
     assert images.shape == (2, 3, 8, 8) and images.min() >= -1 and images.max() <= 1 and images.std() > 0
+
+
+def test_relativistic_hinge_needs_the_real_scores_of_a_d_step():
+    loss = get_loss("relativistic-hinge")
+    with pytest.raises(GluonGanError, match="needs a discriminator step first"):
+        loss.g_loss(mx.nd.array([0.5, 1.0]))
+    loss.d_loss(mx.nd.array([[2.0], [0.0]]), mx.nd.array([[0.5], [1.0]]))
+    # real mean 1, fake mean 0.75: G's per-sample terms relu(1 - (f - 1)) + relu(1 + (r - 0.75))
+    np.testing.assert_allclose(loss.g_loss(mx.nd.array([0.5, 1.0])).asnumpy(), [1.5 + 2.25, 1.0 + 0.25], rtol=1e-6)
