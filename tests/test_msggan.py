@@ -123,3 +123,10 @@ def test_relativistic_hinge_needs_the_real_scores_of_a_d_step():
     loss.d_loss(mx.nd.array([[2.0], [0.0]]), mx.nd.array([[0.5], [1.0]]))
     # real mean 1, fake mean 0.75: G's per-sample terms relu(1 - (f - 1)) + relu(1 + (r - 0.75))
     np.testing.assert_allclose(loss.g_loss(mx.nd.array([0.5, 1.0])).asnumpy(), [1.5 + 2.25, 1.0 + 0.25], rtol=1e-6)
+
+
+def test_figure_shows_every_scale(tmp_path):
+    from PIL import Image
+    fam, g, _ = _built()
+    (path,) = fam.figures(g, str(tmp_path / "fig"), count=4)
+    assert np.asarray(Image.open(path)).shape[:2] == (3 * 18 + 2, 4 * 18 + 2)

@@ -370,3 +370,17 @@ def test_resume_mid_fade_in_equals_an_uninterrupted_run(tmp_path, image_folder, 
     # the saved generator draws at the size it reached, upsampled to the final one
     netG = load_generator(str(tmp_path / "resumed" / "Generator.params"))
     assert netG.net.current_stage == 1 and netG(mx.nd.random.normal(shape=(2, 5, 1, 1))).shape == (2, 3, 8, 8)
+
+
+def test_figure_shows_every_resolution_at_the_final_size(tmp_path):
+    from PIL import Image
+    fam = _family()
+    g = fam.initialize(fam.build_generator(), mx.cpu())
+    fam.load_state({"images_shown": 10 ** 6})  # fully grown
+    (path,) = fam.figures(g, str(tmp_path / "fig"), count=4)
+    picture = np.asarray(Image.open(path))
+    assert picture.shape[:2] == (3 * 18 + 2, 4 * 18 + 2)  # rows 4x4, 8x8, 16x16, each shown at 16 px
+    row = lambda r: picture[2 + r * 18:2 + r * 18 + 16, 2:18, :3].astype(int)  # noqa: E731
+    assert (row(0)[::4, ::4].repeat(4, 0).repeat(4, 1) == row(0)).all()  # the 4x4 row is blocky
+    assert not (row(2)[::4, ::4].repeat(4, 0).repeat(4, 1) == row(2)).all()
+    assert (g.current_stage, g.current_alpha) == (2, 1.0)  # put back

@@ -15,7 +15,7 @@ from mxnet.gluon import HybridBlock, nn
 from ..errors import GluonGanError
 from ..growing import (critic_block, critic_output_block, from_rgb, generator_blocks, per_stage, stage_count,
                        to_rgb_layers)
-from ..layers import downsample
+from ..layers import downsample, upsample
 from ..losses import GANLoss
 from . import register_family
 from .base import ModelFamily
@@ -130,3 +130,13 @@ class MSGGAN(ModelFamily):
     def images(self, g_out):
         """The largest scale, clipped to [-1, 1] (G's outputs are linear)."""
         return mx.nd.clip(super().images(g_out), -1, 1)
+
+    def figures(self, netG, out_prefix, seed=0, ctx=None, count=8):
+        """``<prefix>_scales.png``: G's image at every scale for the same latents (rows 4x4 up), at the final size."""
+        from ..plotting import save_image_grid
+        from ..sampling import latent
+        net = getattr(netG, "net", netG)  # a RunGenerator or the network itself
+        z = mx.nd.array(latent(count, self.latent_shape, seed), ctx=ctx or mx.cpu())
+        size = self.image_shape[1]
+        rows = [mx.nd.clip(upsample(mx.nd, x, size // x.shape[2]), -1, 1) for x in net(z)]
+        return [save_image_grid(mx.nd.concat(*rows, dim=0), out_prefix + "_scales.png", nrow=count)]

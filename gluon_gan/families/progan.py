@@ -254,6 +254,26 @@ class ProGAN(ModelFamily):
         from .growth_log import GrowthCallback  # imported late: the training loop imports the families
         return [GrowthCallback(self, getattr(config, "log_interval", 10))]
 
+    def figures(self, netG, out_prefix, seed=0, ctx=None, count=8):
+        """``<prefix>_resolutions.png``: the same latents drawn at every stage (rows 4x4 up), at the final size.
+
+        A grown G keeps every stage's "to RGB", so this shows what each
+        resolution contributes; the network is put back at its own phase after.
+        """
+        from ..plotting import save_image_grid
+        from ..sampling import latent
+        net = getattr(netG, "net", netG)  # a RunGenerator or the network itself
+        z = mx.nd.array(latent(count, self.latent_shape, seed), ctx=ctx or mx.cpu())
+        own = (net.current_stage, net.current_alpha)
+        rows = []
+        try:
+            for stage in range(self.stages):
+                net.set_phase(stage, 1.0)
+                rows.append(self.images(net(z)))
+        finally:
+            net.set_phase(*own)
+        return [save_image_grid(mx.nd.concat(*rows, dim=0), out_prefix + "_resolutions.png", nrow=count)]
+
     def record(self):
         record = super().record()
         record["schedule"] = self.schedule.record()
