@@ -54,15 +54,15 @@ class GeneratorInput(HybridBlock):
 
     def __init__(self, nz, width, **kwargs):
         super().__init__(**kwargs)
-        self.width = width
+        self.nz, self.width = nz, width
         with self.name_scope():
             self.dense = EqDense(width * 16, in_units=nz)
             self.conv = EqConv2D(width, 3, 1, 1, in_channels=width)
 
     def hybrid_forward(self, F, z):
-        h = self.dense(F.flatten(pixel_norm(F, z)))
-        h = pixel_norm(F, F.LeakyReLU(F.reshape(h, (0, self.width, 4, 4)), slope=0.2))
-        return pixel_norm(F, F.LeakyReLU(self.conv(h), slope=0.2))
+        h = self.dense(F.flatten(pixel_norm(F, z, self.nz)))
+        h = pixel_norm(F, F.LeakyReLU(F.reshape(h, (0, self.width, 4, 4)), slope=0.2), self.width)
+        return pixel_norm(F, F.LeakyReLU(self.conv(h), slope=0.2), self.width)
 
 
 class GeneratorBlock(HybridBlock):
@@ -70,13 +70,14 @@ class GeneratorBlock(HybridBlock):
 
     def __init__(self, in_width, width, **kwargs):
         super().__init__(**kwargs)
+        self.width = width
         with self.name_scope():
             self.conv1 = EqConv2D(width, 3, 1, 1, in_channels=in_width)
             self.conv2 = EqConv2D(width, 3, 1, 1, in_channels=width)
 
     def hybrid_forward(self, F, h):
-        h = pixel_norm(F, F.LeakyReLU(self.conv1(upsample(F, h)), slope=0.2))
-        return pixel_norm(F, F.LeakyReLU(self.conv2(h), slope=0.2))
+        h = pixel_norm(F, F.LeakyReLU(self.conv1(upsample(F, h)), slope=0.2), self.width)
+        return pixel_norm(F, F.LeakyReLU(self.conv2(h), slope=0.2), self.width)
 
 
 def generator_blocks(nz, widths):

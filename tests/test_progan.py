@@ -105,8 +105,11 @@ def test_minibatch_stddev_equals_numpy_and_its_input_gradient_autograd(group):
 
 def test_pixel_norm_gives_unit_rms_features():
     x = mx.nd.random.normal(shape=(2, 5, 3, 3)) * 7
-    y = PixelNorm()(x).asnumpy()
-    np.testing.assert_allclose(np.sqrt((y ** 2).mean(axis=1)), 1, rtol=1e-4)
+    x[0, :, 0, 0] = 0  # an all-zero pixel stays zero (the epsilon)
+    y = PixelNorm(5)(x).asnumpy()
+    xs = x.asnumpy()
+    np.testing.assert_allclose(y, xs / np.sqrt((xs ** 2).mean(axis=1, keepdims=True) + 1e-8), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(np.sqrt((y ** 2).mean(axis=1))[1], 1, rtol=1e-5)
 
 
 # ---------------------------------------------------------------- the fade-in

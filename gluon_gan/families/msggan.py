@@ -26,7 +26,7 @@ class MSGGANOptions:
     nz: int = dataclasses.field(default=128, metadata={"help": "latent size (the paper: 512)"})
     image_size: int = dataclasses.field(default=64, metadata={"help": "largest power-of-two resolution; G emits "
                                                                       "every one from 4x4 up to it"})
-    widths: str = dataclasses.field(default="64,64,64,32,16", metadata={
+    widths: str = dataclasses.field(default="64,64,32,16,16", metadata={
         "help": "feature maps per resolution 4,8,16,...,comma-separated (the last repeats)"})
     mbstd_group: int = dataclasses.field(default=0, metadata={
         "help": "minibatch stddev group size (0: the whole minibatch; 4: the authors' code)"})

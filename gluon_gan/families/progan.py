@@ -30,7 +30,7 @@ class ProGANOptions:
     nz: int = dataclasses.field(default=128, metadata={"help": "latent size (the paper: 512)"})
     image_size: int = dataclasses.field(default=64, metadata={"help": "final power-of-two resolution G and D "
                                                                       "grow to from 4x4"})
-    widths: str = dataclasses.field(default="64,64,64,32,16", metadata={
+    widths: str = dataclasses.field(default="64,64,32,16,16", metadata={
         "help": "feature maps per resolution 4,8,16,...,comma-separated (the last repeats; the paper: 512 up to "
                 "32x32, then halving)"})
     fade_images: int = dataclasses.field(default=20000, metadata={
