@@ -30,7 +30,7 @@ LEAKY_SLOPE = 0.2
 
 
 class _Equalized:
-    """Mixin (first in the bases, before the Gluon layer): N(0, 1) weights, scaled by ``gain / sqrt(fan_in)`` at run time."""
+    """Mixin (first in the bases, before the Gluon layer): N(0, 1) weights times ``gain / sqrt(fan_in)`` at run time."""
 
     def __init__(self, *args, gain=math.sqrt(2.0), **kwargs):
         kwargs.setdefault("weight_initializer", mx.init.Normal(1.0))

@@ -106,7 +106,8 @@ def train_one(name, args, options):
     out = os.path.join(args.out, name)
     size_option = {"image_size": args.image_size}
     config = TrainConfig(model=name, dataset=args.dataset, data_dir=args.data_dir, cache_dir=args.cache_dir,
-                         num_images=args.num_images, out=out, batch_size=args.batch_size, epochs=10 ** 6, seed=args.seed, ctx=args.ctx,
+                         num_images=args.num_images, out=out, batch_size=args.batch_size, epochs=10 ** 6,
+                         seed=args.seed, ctx=args.ctx,
                          model_options=dict(size_option, **options))
     budget = budget_callback(args.budget)
     try:
@@ -122,7 +123,7 @@ def train_one(name, args, options):
 
 
 def measure(result, args):
-    from gluon_gan import evaluation, families
+    from gluon_gan import evaluation
     from gluon_gan.experiment import config_from_record, load_images, read_record, resolve
     from gluon_gan.features import get_extractor
     from gluon_gan.runtime import parse_contexts
@@ -136,9 +137,7 @@ def measure(result, args):
                                  num_real=args.num_real, seed=args.seed, ctx=ctx, cache_dir=args.cache_dir,
                                  progress=False)
     result.update(fid=round(scores["fid"], 2), kid=round(scores["kid_mean"], 4), features=scores["features"])
-    family = families.get_family_class(gen.family.name)
-    result["figures"] = gen.family.figures(gen, os.path.join(result["out"], "figure"), seed=args.seed, ctx=ctx) \
-        if family.figures is not families.ModelFamily.figures else []
+    result["figures"] = gen.family.figures(gen, os.path.join(result["out"], "figure"), seed=args.seed, ctx=ctx)
     return result
 
 

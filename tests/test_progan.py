@@ -340,6 +340,10 @@ def test_drift_term_only_for_wasserstein_critics():
                                0.001 * d(x).asnumpy().reshape(-1) ** 2, rtol=1e-6)
     hinge = create_family("progan", (3, 16, 16), TINY, loss=get_loss("hinge"))
     assert hinge.regularizer(d, (x,), None) is None
+    with pytest.raises(GluonGanError, match="--mbstd-group 4 needs every batch to be a multiple of it .got 6"):
+        _family(mbstd_group=4, batch_sizes="8,6").make_batches(np.zeros((20, 3, 16, 16), np.uint8), 8)
+    with pytest.raises(GluonGanError, match="--keep-last-batch"):
+        _family(mbstd_group=4).make_batches(np.zeros((20, 3, 16, 16), np.uint8), 8, last_batch="keep")
     with pytest.raises(GluonGanError, match="spectral"):
         create_family("progan", (3, 16, 16), TINY, spectral_norm=True).build_discriminator()
 

@@ -17,19 +17,19 @@ from ..growing import (critic_block, critic_output_block, from_rgb, generator_bl
                        to_rgb_layers)
 from ..layers import downsample, upsample
 from ..losses import GANLoss
+from ..options import option
 from . import register_family
 from .base import ModelFamily
 
 
 @dataclasses.dataclass
 class MSGGANOptions:
-    nz: int = dataclasses.field(default=128, metadata={"help": "latent size (the paper: 512)"})
-    image_size: int = dataclasses.field(default=64, metadata={"help": "largest power-of-two resolution; G emits "
-                                                                      "every one from 4x4 up to it"})
-    widths: str = dataclasses.field(default="64,64,32,16,16", metadata={
-        "help": "feature maps per resolution 4,8,16,...,comma-separated (the last repeats)"})
-    mbstd_group: int = dataclasses.field(default=0, metadata={
-        "help": "minibatch stddev group size (0: the whole minibatch; 4: the authors' code)"})
+    nz: int = option(128, "latent size (the paper: 512)", min=1)
+    image_size: int = option(64, "largest power-of-two resolution; G emits every one from 4x4 up to it", min=4)
+    widths: str = option("64,64,32,16,16", "feature maps per resolution 4,8,16,..., comma-separated (the last "
+                                           "repeats)")
+    mbstd_group: int = option(0, "minibatch stddev group size (0: the whole minibatch; 4: the authors' code)",
+                              min=0)
 
 
 class MultiScaleGenerator(HybridBlock):
@@ -114,6 +114,11 @@ class MSGGAN(ModelFamily):
             raise GluonGanError("msggan's critic takes several images, which the exact gradient penalty of --loss %s "
                                 "does not handle; use hinge, lsgan, bce or wgan" % self.loss.name)
         return MultiScaleDiscriminator(self.widths, nc=self.image_shape[0], group_size=self.options.mbstd_group)
+
+    def make_batches(self, images, batch_size, seed=0, last_batch="discard", num_parts=1, part_index=0):
+        from .progan import check_stddev_groups
+        check_stddev_groups(self.options.mbstd_group, [batch_size], last_batch)
+        return super().make_batches(images, batch_size, seed, last_batch, num_parts, part_index)
 
     def initialize(self, net, ctx):
         """Equalised layers draw N(0, 1) weights and zero biases themselves."""

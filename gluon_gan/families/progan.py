@@ -21,29 +21,27 @@ from ..errors import GluonGanError
 from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution, stage_count
 from ..layers import blend, downsample, upsample
 from ..losses import WGANGPLoss
+from ..options import option
 from . import register_family
 from .base import ModelFamily
 
 
 @dataclasses.dataclass
 class ProGANOptions:
-    nz: int = dataclasses.field(default=128, metadata={"help": "latent size (the paper: 512)"})
-    image_size: int = dataclasses.field(default=64, metadata={"help": "final power-of-two resolution G and D "
-                                                                      "grow to from 4x4"})
-    widths: str = dataclasses.field(default="64,64,32,16,16", metadata={
-        "help": "feature maps per resolution 4,8,16,...,comma-separated (the last repeats; the paper: 512 up to "
-                "32x32, then halving)"})
-    fade_images: int = dataclasses.field(default=20000, metadata={
-        "help": "images shown while a new resolution fades in (alpha 0 -> 1; the paper: 800k)"})
-    stable_images: int = dataclasses.field(default=20000, metadata={
-        "help": "images shown per resolution at alpha = 1 before the next one fades in (the paper: 800k)"})
-    batch_sizes: str = dataclasses.field(default="", metadata={
-        "help": "batch size per resolution 4,8,16,..., comma-separated (the last repeats); empty: --batch-size "
-                "at every resolution"})
-    mbstd_group: int = dataclasses.field(default=0, metadata={
-        "help": "minibatch stddev group size (0: the whole minibatch, as the paper's text; 4: the authors' code)"})
-    drift: float = dataclasses.field(default=0.001, metadata={
-        "help": "epsilon_drift: adds drift * D(x)^2 to a Wasserstein critic's loss so its scores stay near 0"})
+    nz: int = option(128, "latent size (the paper: 512)", min=1)
+    image_size: int = option(64, "final power-of-two resolution G and D grow to from 4x4", min=4)
+    widths: str = option("64,64,32,16,16", "feature maps per resolution 4,8,16,..., comma-separated (the last "
+                                           "repeats; the paper: 512 up to 32x32, then halving)")
+    fade_images: int = option(20000, "images shown while a new resolution fades in (alpha 0 -> 1; the paper: "
+                                     "800k)", min=0)
+    stable_images: int = option(20000, "images shown per resolution at alpha = 1 before the next one fades in "
+                                       "(the paper: 800k)", min=1)
+    batch_sizes: str = option("", "batch size per resolution 4,8,16,..., comma-separated (the last repeats); "
+                                  "empty: --batch-size at every resolution")
+    mbstd_group: int = option(0, "minibatch stddev group size (0: the whole minibatch, as the paper's text; 4: "
+                                 "the authors' code)", min=0)
+    drift: float = option(0.001, "epsilon_drift: adds drift * D(x)^2 to a Wasserstein critic's loss so its "
+                                 "scores stay near 0", min=0)
 
 
 PAPER_ADAM = ("adam", {"learning_rate": 1e-3, "beta1": 0.0, "beta2": 0.99, "epsilon": 1e-8})
@@ -60,6 +58,16 @@ class ProgressiveWGANGP(WGANGPLoss):
 
     def optimizer_defaults(self, role):
         return PAPER_ADAM
+
+
+def check_stddev_groups(group, batch_sizes, last_batch):
+    """A one-line error, before training, for batches the minibatch-stddev groups cannot split."""
+    if not group:
+        return
+    uneven = [b for b in batch_sizes if b % group]
+    if uneven or last_batch == "keep":
+        raise GluonGanError("--mbstd-group %d needs every batch to be a multiple of it (%s); use --mbstd-group 0"
+                            % (group, "got %d" % uneven[0] if uneven else "--keep-last-batch gives a short one"))
 
 
 class Schedule:
@@ -247,6 +255,7 @@ class ProGAN(ModelFamily):
     def make_batches(self, images, batch_size, seed=0, last_batch="discard", num_parts=1, part_index=0):
         if not self.options.batch_sizes:  # one batch size for every resolution: the run's
             self.schedule.batch_sizes = [int(batch_size)] * self.stages
+        check_stddev_groups(self.options.mbstd_group, self.schedule.batch_sizes, last_batch)
         return ProgressiveBatches(self, images, seed=seed, last_batch=last_batch, num_parts=num_parts,
                                   part_index=part_index)
 
