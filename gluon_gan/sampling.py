@@ -2,6 +2,7 @@
 import mxnet as mx
 import numpy as np
 
+from . import legacy
 from .checkpoint import load_parameters, read_parameter_shapes
 from .errors import GluonGanError
 from .models import Generator
@@ -14,7 +15,7 @@ def generator_shape_from_params(path):
     so no flags are needed to load a generator trained with other widths.
     """
     shapes = read_parameter_shapes(path)
-    weights = sorted((k for k in shapes if k.endswith(".weight")), key=lambda k: int(k.split(".")[0]))
+    weights = legacy.weight_names_in_order(shapes, path)  # either naming: ours or the tutorial's save_params
     if not weights or len(shapes[weights[0]]) != 4 or shapes[weights[0]][1] % 8:
         raise GluonGanError("%s does not look like a Generator's parameters (its first weight has shape %s)"
                             % (path, shapes[weights[0]] if weights else "none"))
