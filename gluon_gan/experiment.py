@@ -26,6 +26,9 @@ from .models import Discriminator, Generator, initialize
 from .diversity import DiversityLog
 from .monitor import Checkpointer, CurvesPlot, SampleGrids, SamplesAnimation, TrainingLog, fixed_noise
 from .runtime import parse_contexts
+from .progressbar import EpochProgressBar
+from .snapshots import Snapshots
+from .tensorboard import TensorBoardLog, require_tensorboardx
 from .training import GANTrainer, fit
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,9 @@ class TrainConfig:
     last_batch: str = "discard"
     hybridize: bool = True
     kvstore: str = "device"
+    # run tooling (issue 14)
+    keep_every: int = None      # also keep snapshots/epoch_NNN every this many epochs
+    tensorboard: bool = False   # also write a TensorBoard log under out/tensorboard (needs tensorboardX)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -102,8 +108,9 @@ def _prepare_out_dir(config):
     """Refuse to overwrite a trained run; on --resume, adopt the run's architecture settings."""
     found = checkpoint.find_checkpoint(config.out)
     if config.resume:
-        if found is None:
-            raise GluonGanError("--resume: no checkpoint in %s to resume from" % config.out)
+        if found is None:  # killed before its first checkpoint: the same command must still work
+            log.info("--resume: no complete checkpoint in %s yet; starting the run from the beginning", config.out)
+            return None, None
         state = checkpoint.read_state(found)
         saved = state.get("config", {})
         for key in ARCHITECTURE_KEYS:
@@ -123,6 +130,8 @@ def train(config, callbacks=()):
     ``callbacks`` run on every worker after the built-in ones, which under
     ``dist_sync`` run on rank 0 only (one writer for checkpoints, grids, metrics).
     """
+    if config.tensorboard:
+        require_tensorboardx()  # before any data is fetched
     found, state = _prepare_out_dir(config)
     ctx = parse_contexts(config.ctx)
     loss = get_loss(config.loss)
@@ -167,13 +176,16 @@ def train(config, callbacks=()):
     log.info("training on %d images, %d batches of %d per epoch, on %s, loss %s",
              len(images), len(batches), config.batch_size, ", ".join(map(str, ctx)), loss.name)
     csv_path = os.path.join(config.out, "metrics.csv")
-    training_log = TrainingLog(csv_path, config.log_interval, start_step=start_step)
+    training_log = TrainingLog(csv_path, config.log_interval, start_step, config.epochs, len(batches))
     builtin = [
+        EpochProgressBar(config.epochs, len(batches)),  # first: its bar closes before the epoch's results are logged
         training_log,
         DivergenceGuard(config.out, config.log_interval),  # before anything writes this epoch's results
         SampleGrids(config.out, fixed_noise(config.nz, seed=config.seed, ctx=ctx[0])),
         DiversityLog.for_run(os.path.join(config.out, "diversity.csv"), images, config.nz, config.seed, ctx[0]),
         Checkpointer(config.out, {"config": config.to_dict()}, training_log),
+        *([Snapshots(config.out, config.keep_every)] if config.keep_every else []),
+        *([TensorBoardLog(config.out, start_step)] if config.tensorboard else []),
         CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
         SamplesAnimation(config.out),
     ]

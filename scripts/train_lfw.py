@@ -56,14 +56,23 @@ def parse_args(argv=None):
                         "workers of a parameter-server cluster started by scripts/launch.py (dist_sync, "
                         "dist_device_sync); see docs/distributed.md")
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its last complete checkpoint, or start it from the "
+                        "beginning if it has none yet (so a scheduler can rerun the same command after a kill)")
     p.add_argument("--log-interval", type=int, default=d.log_interval, help="iterations between log lines")
     p.add_argument("--keep-last-batch", action="store_true",
                    help="train on the final short batch of each epoch instead of dropping it")
     p.add_argument("--no-hybridize", action="store_true", help="run imperatively (slower; for debugging)")
     p.add_argument("-v", "--verbose", action="store_true")
+    tools = p.add_argument_group("run tooling (progress bar on a terminal; TQDM_DISABLE=1 turns it off)")
+    tools.add_argument("--keep-every", type=int, default=d.keep_every, metavar="N",
+                       help="also keep a copy of the checkpoint every N epochs in snapshots/epoch_NNN "
+                            "(checkpoint/ always holds the latest)")
+    tools.add_argument("--tensorboard", action="store_true",
+                       help="also write a TensorBoard log to OUT/tensorboard: metrics.csv's scalars, the sample "
+                            "grids, the diversity numbers (needs tensorboardX: pip install -e '.[tensorboard]')")
     args = p.parse_args(argv)
-    for name in ("epochs", "batch_size", "nz", "ngf", "ndf", "log_interval", "d_steps"):
+    for name in ("epochs", "batch_size", "nz", "ngf", "ndf", "log_interval", "d_steps", "keep_every"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error("--%s must be at least 1" % name.replace("_", "-"))
     for name in ("lr", "lr_g", "lr_d"):
@@ -83,7 +92,8 @@ def main(argv=None):
         d_skip_below=args.d_skip_below, spectral_norm=args.spectral_norm, ctx=args.ctx, seed=args.seed,
         resume=args.resume,
         log_interval=args.log_interval, last_batch="keep" if args.keep_last_batch else "discard",
-        hybridize=not args.no_hybridize, kvstore=args.kvstore)
+        hybridize=not args.no_hybridize, kvstore=args.kvstore,
+        keep_every=args.keep_every, tensorboard=args.tensorboard)
     train(config)
 
 
