@@ -19,7 +19,6 @@ import time
 
 from .training import Callback
 
-# tqdm is required (install_requires); import it here only, so the library's import stays light.
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
