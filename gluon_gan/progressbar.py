@@ -53,12 +53,14 @@ class TimeLeft:
 
     def iteration_done(self):
         self.done += 1
+        self._last_iteration_at = self.clock()
 
     def epoch_done(self):
+        """Record the whole epoch's time; the rate kept for the next epoch is its iterations' alone."""
         elapsed = self.clock() - self._epoch_start
         self._epoch_times.append(elapsed)
         if self.done:
-            self._last_rate = self.iteration_seconds()
+            self._last_rate = (self._last_iteration_at - self._epoch_start) / self.done
         return elapsed
 
     def iteration_seconds(self):
