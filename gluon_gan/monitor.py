@@ -49,12 +49,14 @@ class TrainingLog(Callback):
     def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
         self.step += 1
         self._samples += batch_size
-        if self.time_left:
-            self.time_left.iteration_done()
         if iteration % self.interval:
+            if self.time_left:
+                self.time_left.iteration_done()
             return
         d, g = float(d_loss.asscalar()), float(g_loss.asscalar())
         _, acc = trainer.metric.get()
+        if self.time_left:  # after the wait for the device, so the time is the iteration's, not its queueing
+            self.time_left.iteration_done()
         now = time.time()
         speed = self._samples / max(now - self._tic, 1e-9)
         self._tic, self._samples = now, 0

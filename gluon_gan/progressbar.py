@@ -113,17 +113,21 @@ class EpochProgressBar(Callback):
                                    "[{elapsed}<{remaining}{postfix}]")
 
     def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
-        self.time_left.iteration_done()
         self._images += batch_size
-        if self.bar.disable:
-            return
         now = self.clock()
-        if self._last_read is None or now - self._last_read >= READ_LOSSES_EVERY_S or iteration + 1 == self.per_epoch:
-            self._last_read = now
-            speed = self._images / max(now - self.time_left._epoch_start, 1e-9)
-            self.bar.set_postfix_str("%.1f img/s, D %.4f, G %.4f, run left %s" % (
-                speed, float(d_loss.asscalar()), float(g_loss.asscalar()), format_seconds(self.time_left.run_left())),
-                refresh=False)
+        if self.bar.disable or not (self._last_read is None or now - self._last_read >= READ_LOSSES_EVERY_S
+                                    or iteration + 1 == self.per_epoch):
+            self.time_left.iteration_done()
+            if not self.bar.disable:
+                self.bar.update(1)
+            return
+        # reading the losses waits for the device; time after it, or the queued (not yet run) work looks fast
+        d, g = float(d_loss.asscalar()), float(g_loss.asscalar())
+        self.time_left.iteration_done()
+        self._last_read = now = self.clock()
+        speed = self._images / max(now - self.time_left._epoch_start, 1e-9)
+        self.bar.set_postfix_str("%.1f img/s, D %.4f, G %.4f, run left %s" % (
+            speed, d, g, format_seconds(self.time_left.run_left())), refresh=False)
         self.bar.update(1)
 
     def on_epoch_end(self, trainer, epoch):
