@@ -14,6 +14,7 @@ are logged again), as ``metrics.csv`` does.
 import csv
 import logging
 import os
+import time
 
 import numpy as np
 
@@ -87,7 +88,9 @@ class TensorBoardLog(Callback):
         # after TrainingLog and DiversityLog have dropped the rows a killed run logged past its checkpoint
         self.metrics.skip_existing()
         self.diversity.skip_existing()
-        self.writer = self.SummaryWriter(self.log_dir, purge_step=self.start_step if self.start_step else None)
+        # tensorboardX names files by the second and opens them with 'wb': a suffix keeps a quick rerun's file apart
+        self.writer = self.SummaryWriter(self.log_dir, purge_step=self.start_step if self.start_step else None,
+                                         filename_suffix=".%d" % time.time_ns())
         log.info("TensorBoard log in %s (tensorboard --logdir %s)", self.log_dir, self.log_dir)
 
     def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):

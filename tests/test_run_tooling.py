@@ -188,6 +188,16 @@ def test_tensorboard_log_holds_the_metrics_the_grids_and_the_diversity(tmp_path,
     np.testing.assert_array_equal(grid, np.asarray(Image.open(os.path.join(out, "samples", "epoch_002.png"))
                                                    .convert("RGB")))
 
+    # resumed: a second event file that starts by telling TensorBoard to drop points from the checkpoint's step on
+    _train(run_args + ["--out", out, "--epochs", "3", "--tensorboard", "--resume"])
+    files = sorted(os.listdir(os.path.join(out, "tensorboard")))
+    assert len(files) == 2
+    later = [e for e in read_events(os.path.join(out, "tensorboard")) if e.HasField("session_log")]
+    assert [(e.session_log.status, e.step) for e in later] == [(later[0].session_log.START, 4)]
+    steps = [e.step for e in read_events(os.path.join(out, "tensorboard"))
+             for v in e.summary.value if v.tag == "train/d_loss"]
+    assert steps == [1, 2, 3, 4, 5, 6]
+
 
 def test_tensorboard_without_tensorboardx_is_one_line_before_any_data(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import fails as if not installed
