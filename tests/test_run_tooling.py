@@ -84,6 +84,17 @@ def test_progress_bar_shows_iterations_speed_losses_and_time_left_and_logs_do_no
     assert not any(type(h).__name__ == "_TqdmLoggingHandler" for h in handlers_after)
 
 
+def test_an_error_mid_epoch_is_printed_on_a_clean_line_not_after_the_bar(capsys):
+    from gluon_gan import cli
+
+    class Diverge(training.Callback):
+        def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
+            raise GluonGanError("the losses diverged")
+    assert cli.run(lambda argv: _tiny_fit([EpochProgressBar(2, 2, disable=False), Diverge()])) == 2
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and re.search(r"(^|[\r\n])error: the losses diverged\n$", err)
+
+
 def test_no_bar_when_the_stream_is_not_a_terminal():
     stream = io.StringIO()
     _tiny_fit([EpochProgressBar(2, 2, file=stream)], epochs=1)
