@@ -26,6 +26,7 @@ from .models import Discriminator, Generator, initialize
 from .diversity import DiversityLog
 from .monitor import Checkpointer, CurvesPlot, SampleGrids, SamplesAnimation, TrainingLog, fixed_noise
 from .runtime import parse_contexts
+from .initial_weights import load_initial_weights
 from .progressbar import EpochProgressBar
 from .snapshots import Snapshots
 from .tensorboard import TensorBoardLog, require_tensorboardx
@@ -67,6 +68,8 @@ class TrainConfig:
     # run tooling (issue 14)
     keep_every: int = None      # also keep snapshots/epoch_NNN every this many epochs
     tensorboard: bool = False   # also write a TensorBoard log under out/tensorboard (needs tensorboardX)
+    init_generator: str = None      # a new run starts from these weights (ours or the tutorial's save_params)
+    init_discriminator: str = None
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -150,6 +153,8 @@ def train(config, callbacks=()):
                          lr_g=config.lr_g, lr_d=config.lr_d, d_steps=config.d_steps,
                          d_skip_below=config.d_skip_below, kvstore=kv)
     start_epoch, start_step = 0, 0
+    if not found:
+        load_initial_weights(config, netG, netD, ctx)
     if found:
         state = checkpoint.load_checkpoint(found, netG, netD, trainer.trainerG, trainer.trainerD, ctx=ctx)
         start_epoch, start_step = state["epoch"], state["step"]

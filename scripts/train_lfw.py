@@ -93,7 +93,8 @@ def main(argv=None):
         resume=args.resume,
         log_interval=args.log_interval, last_batch="keep" if args.keep_last_batch else "discard",
         hybridize=not args.no_hybridize, kvstore=args.kvstore,
-        keep_every=args.keep_every, tensorboard=args.tensorboard)
+        keep_every=args.keep_every, tensorboard=args.tensorboard,
+        init_generator=args.init_generator, init_discriminator=args.init_discriminator)
     train(config)
 
 

@@ -125,3 +125,27 @@ def test_generate_script_draws_faces_from_a_tutorial_file(tutorial_files, tmp_pa
     assert proc.returncode == 0, proc.stderr
     grid = np.asarray(Image.open(out))
     assert grid.shape[:2] == (2 * 66 + 2, 2 * 66 + 2) and grid[2:66, 2:66].std() > 0
+
+
+def test_a_run_can_start_from_the_tutorials_files(tutorial_files, tmp_path):
+    """--init-generator/--init-discriminator with the tutorial's save_params files: training starts from them."""
+    from conftest import write_images
+    from gluon_gan import training
+    from gluon_gan.experiment import TrainConfig, train
+    netG, netD, g_path, d_path = tutorial_files
+    write_images(str(tmp_path / "imgs"), 4)
+    seen = {}
+
+    class AtStart(training.Callback):
+        def on_train_begin(self, trainer, start_epoch):
+            seen["G"] = trainer.netG[9].weight.data().asnumpy().copy()
+            seen["D"] = trainer.netD[6].gamma.data().asnumpy().copy()
+    train(TrainConfig(out=str(tmp_path / "run"), data_dir=str(tmp_path / "imgs"), cache_dir=str(tmp_path / "c"),
+                      epochs=1, batch_size=4, ngf=8, ndf=8, init_generator=g_path, init_discriminator=d_path),
+          callbacks=[AtStart()])
+    stored_g, stored_d = mx.nd.load(g_path), mx.nd.load(d_path)
+    np.testing.assert_array_equal(seen["G"], stored_g["conv3_weight"].asnumpy())
+    np.testing.assert_array_equal(seen["D"], stored_d["batchnorm1_gamma"].asnumpy())
+    with pytest.raises(GluonGanError, match="does not fit Generator"):  # another width: one line, before training
+        train(TrainConfig(out=str(tmp_path / "run2"), data_dir=str(tmp_path / "imgs"), cache_dir=str(tmp_path / "c"),
+                          epochs=1, batch_size=4, ngf=16, ndf=8, init_generator=g_path))
