@@ -7,9 +7,10 @@ the fixed-noise grid ``samples/epoch_NNN.png`` (at the epoch). Put it after
 those callbacks. It uses ``tensorboardX`` (the ``tensorboard`` extra), not
 ``mxboard``, which no longer imports with current protobuf.
 
-A resumed run opens a new event file with ``purge_step`` at its checkpoint's
-step, so TensorBoard drops the points the killed run logged past it (they
-are logged again), as ``metrics.csv`` does.
+Every start opens a new event file with ``purge_step`` at its checkpoint's
+step (0 for a run started from the beginning, also after a kill before its
+first checkpoint), so TensorBoard drops the points a killed run logged past
+it (they are logged again), as ``metrics.csv`` does.
 """
 import csv
 import logging
@@ -89,7 +90,7 @@ class TensorBoardLog(Callback):
         self.metrics.skip_existing()
         self.diversity.skip_existing()
         # tensorboardX names files by the second and opens them with 'wb': a suffix keeps a quick rerun's file apart
-        self.writer = self.SummaryWriter(self.log_dir, purge_step=self.start_step if self.start_step else None,
+        self.writer = self.SummaryWriter(self.log_dir, purge_step=self.start_step,
                                          filename_suffix=".%d" % time.time_ns())
         log.info("TensorBoard log in %s (tensorboard --logdir %s)", self.log_dir, self.log_dir)
 

@@ -204,7 +204,8 @@ def test_tensorboard_log_holds_the_metrics_the_grids_and_the_diversity(tmp_path,
     files = sorted(os.listdir(os.path.join(out, "tensorboard")))
     assert len(files) == 2
     later = [e for e in read_events(os.path.join(out, "tensorboard")) if e.HasField("session_log")]
-    assert [(e.session_log.status, e.step) for e in later] == [(later[0].session_log.START, 4)]
+    start = later[0].session_log.START
+    assert [(e.session_log.status, e.step) for e in later] == [(start, 0), (start, 4)]
     steps = [e.step for e in read_events(os.path.join(out, "tensorboard"))
              for v in e.summary.value if v.tag == "train/d_loss"]
     assert steps == [1, 2, 3, 4, 5, 6]
