@@ -71,6 +71,11 @@ def parse_args(argv=None):
     tools.add_argument("--tensorboard", action="store_true",
                        help="also write a TensorBoard log to OUT/tensorboard: metrics.csv's scalars, the sample "
                             "grids, the diversity numbers (needs tensorboardX: pip install -e '.[tensorboard]')")
+    tools.add_argument("--init-generator", metavar="FILE",
+                       help="start a new run's generator from these weights instead of Normal(0.02): a "
+                            "Generator.params, or the tutorial's own save_params file (ignored on --resume)")
+    tools.add_argument("--init-discriminator", metavar="FILE",
+                       help="the same for the discriminator")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size", "nz", "ngf", "ndf", "log_interval", "d_steps", "keep_every"):
         if getattr(args, name) is not None and getattr(args, name) < 1:

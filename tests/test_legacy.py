@@ -146,6 +146,9 @@ def test_a_run_can_start_from_the_tutorials_files(tutorial_files, tmp_path):
     stored_g, stored_d = mx.nd.load(g_path), mx.nd.load(d_path)
     np.testing.assert_array_equal(seen["G"], stored_g["conv3_weight"].asnumpy())
     np.testing.assert_array_equal(seen["D"], stored_d["batchnorm1_gamma"].asnumpy())
+    from conftest import load_script
     with pytest.raises(GluonGanError, match="does not fit Generator"):  # another width: one line, before training
-        train(TrainConfig(out=str(tmp_path / "run2"), data_dir=str(tmp_path / "imgs"), cache_dir=str(tmp_path / "c"),
-                          epochs=1, batch_size=4, ngf=16, ndf=8, init_generator=g_path))
+        load_script("train_lfw").main(["--out", str(tmp_path / "run2"), "--data-dir", str(tmp_path / "imgs"),
+                                       "--cache-dir", str(tmp_path / "c"), "--batch-size", "4", "--ngf", "16",
+                                       "--init-generator", g_path])
+    assert not os.path.exists(str(tmp_path / "run2" / "checkpoint"))
