@@ -250,13 +250,15 @@ class WGANGPLoss(_CriticLoss):
         return _flat(fake_out) - _flat(real_out)
 
     def penalty(self, netD, real, fake):
+        """The penalty at random interpolates; ``real``/``fake`` are batches, or tuples for a multi-scale critic."""
         from .penalty import GradientPenalty
         if self._penalty is None or self._penalty.critic is not netD:
             self._penalty = GradientPenalty(netD, self.weight)
             if netD._active:  # hybridize follows the critic (it would recurse into an imperative one)
                 self._penalty.hybridize(True, **dict(netD._flags))
-        eps = mx.nd.random.uniform(shape=(real.shape[0],) + (1,) * (real.ndim - 1), ctx=real.context,
-                                   dtype=real.dtype)
+        first = real[0] if isinstance(real, (list, tuple)) else real  # several scales (MSG-GAN): one eps for all
+        eps = mx.nd.random.uniform(shape=(first.shape[0],) + (1,) * (first.ndim - 1), ctx=first.context,
+                                   dtype=first.dtype)
         return self._penalty(real, fake, eps)
 
     def optimizer_defaults(self, role):

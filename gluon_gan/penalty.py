@@ -187,6 +187,12 @@ class GradientPenalty(HybridBlock):
     hybridize it only when the critic is hybridized (hybridize recurses). A
     critic whose graph changes (a growing one) exposes ``graph_key``; the
     penalty traces its graph again whenever that key changes.
+
+    A critic of several images (MSG-GAN's, one per scale) takes tuples
+    ``real`` and ``fake``: every scale is interpolated with the same ``eps``,
+    and the norm is that of the gradients of all scales together, as the
+    MSG-GAN authors' code does. Such a critic must define ``taped_forward``
+    taking the tuple and returning one gradient per image.
     """
 
     def __init__(self, critic, weight=10.0, **kwargs):
@@ -194,27 +200,39 @@ class GradientPenalty(HybridBlock):
         self.weight = weight
         supported_layers(critic)  # fail now, with a clear message, rather than at the first step
         self.critic = critic
-        self._graph_key = getattr(critic, "graph_key", None)
+        self._trace_key = None
+        self._several = False
 
-    def forward(self, real, *args):
-        key = getattr(self.critic, "graph_key", None)
-        if key != self._graph_key:
+    def forward(self, real, fake, eps):
+        several = isinstance(real, (list, tuple))
+        reals, fakes = (tuple(real), tuple(fake)) if several else ((real,), (fake,))
+        if len(reals) != len(fakes):
+            raise ValueError("the penalty needs as many real as fake images (%d, %d)" % (len(reals), len(fakes)))
+        key = (getattr(self.critic, "graph_key", None), several, len(reals))
+        if key != self._trace_key:
             self._clear_cached_op()
-            self._graph_key = key
-        if key is not None:
+            self._trace_key, self._several = key, several
+        if key[0] is not None:
             from .layers import quiet_unused_parameters
             with quiet_unused_parameters():  # a growing critic keeps stages it does not use yet
-                return super().forward(real, *args)
-        return super().forward(real, *args)
+                return super().forward(eps, *(reals + fakes))
+        return super().forward(eps, *(reals + fakes))
 
-    def hybrid_forward(self, F, real, fake, eps):
+    def hybrid_forward(self, F, eps, *images):
         if F is mx.sym:
             param = lambda p: p.var()  # noqa: E731
         else:
-            param = lambda p: p.data(real.context)  # noqa: E731
-        x_hat = F.broadcast_mul(eps, real) + F.broadcast_mul(1 - eps, fake)
-        _, grad = critic_and_input_gradient(F, self.critic, x_hat, param)
-        norm = F.sqrt(F.sum(F.square(F.flatten(grad)), axis=1) + NORM_EPS)
+            param = lambda p: p.data(eps.context)  # noqa: E731
+        half = len(images) // 2
+        x_hats = [F.broadcast_mul(eps, r) + F.broadcast_mul(1 - eps, f) for r, f in zip(images[:half], images[half:])]
+        if self._several:
+            score, backward = self.critic.taped_forward(F, tuple(x_hats), param)
+            grads = backward(F.ones_like(score))
+        else:
+            grads = [critic_and_input_gradient(F, self.critic, x_hats[0], param)[1]]
+        squares = [F.sum(F.square(F.flatten(g)), axis=1) for g in grads]
+        total = squares[0] if len(squares) == 1 else F.add_n(*squares)
+        norm = F.sqrt(total + NORM_EPS)
         return self.weight * F.square(norm - 1)
 
 

@@ -15,8 +15,8 @@ from mxnet.gluon import HybridBlock, nn
 from ..errors import GluonGanError
 from ..growing import (critic_block, critic_output_block, from_rgb, generator_blocks, per_stage, stage_count,
                        to_rgb_layers)
-from ..layers import downsample, upsample
-from ..losses import GANLoss
+from ..layers import downsample, parameter_value, upsample
+from ..penalty import supported_layers, taped_sequence
 from ..options import option
 from . import register_family
 from .base import ModelFamily
@@ -70,16 +70,36 @@ class MultiScaleDiscriminator(HybridBlock):
                 for s in range(1, last + 1):
                     self.blocks.add(critic_block(in_width(s), self.widths[s], self.widths[s - 1]))
 
-    def hybrid_forward(self, F, *images):
+    def taped_forward(self, F, images, param):
+        """``(score, backward)``; ``backward(g)`` gives one input gradient per image (the exact gradient penalty).
+
+        The concatenation's rule splits the upstream gradient: the first
+        channels go back to D's features, the last ones to the image.
+        """
         if len(images) != len(self.blocks):
             raise GluonGanError("the multi-scale D takes %d images (4x4 up), got %d" % (len(self.blocks), len(images)))
         last = len(images) - 1
-        h = self.from_rgb(images[last])
-        for s in reversed(range(last + 1)):
-            if s != last:
-                h = F.concat(h, images[s], dim=1)
-            h = self.blocks[s](h)
-        return h
+        h, back_first = taped_sequence(F, supported_layers(self.from_rgb) + supported_layers(self.blocks[last]),
+                                       images[last], param)
+        steps = []  # (features before the concat, backward through the block), from the second-largest scale down
+        for s in reversed(range(last)):
+            joined = F.concat(h, images[s], dim=1)
+            out, back = taped_sequence(F, supported_layers(self.blocks[s]), joined, param)
+            steps.append((h, back))
+            h = out
+
+        def backward(g):
+            grads = [None] * len(images)
+            for s, (features, back) in zip(range(last), steps[::-1]):  # from the 4x4 block up
+                g_joined = back(g)
+                grads[s] = F.slice_axis(g_joined, axis=1, begin=-self.nc, end=None)
+                g = F.slice_like(g_joined, features, axes=(1,))
+            grads[last] = back_first(g)
+            return tuple(grads)
+        return h, backward
+
+    def hybrid_forward(self, F, *images):
+        return self.taped_forward(F, images, parameter_value(F, images[0]))[0]
 
 
 @register_family
@@ -110,9 +130,6 @@ class MSGGAN(ModelFamily):
     def build_discriminator(self):
         if self.spectral_norm:
             raise GluonGanError("msggan's critic uses the equalised learning rate; it has no spectral-norm variant")
-        if self.loss is not None and type(self.loss).penalty is not GANLoss.penalty:
-            raise GluonGanError("msggan's critic takes several images, which the exact gradient penalty of --loss %s "
-                                "does not handle; use hinge, lsgan, bce or wgan" % self.loss.name)
         return MultiScaleDiscriminator(self.widths, nc=self.image_shape[0], group_size=self.options.mbstd_group)
 
     def make_batches(self, images, batch_size, seed=0, last_batch="discard", num_parts=1, part_index=0):
