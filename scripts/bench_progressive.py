@@ -76,12 +76,8 @@ def _typed(name, values):
     return typed
 
 
-class BudgetSpent(Exception):
-    pass
-
-
 def budget_callback(seconds):
-    from gluon_gan.training import Callback
+    from gluon_gan.training import Callback, StopTraining
 
     class WallClockBudget(Callback):
         """Ends training at the first epoch end after ``seconds`` (after that epoch's checkpoint and grid)."""
@@ -95,14 +91,13 @@ def budget_callback(seconds):
         def on_epoch_end(self, trainer, epoch):
             if time.time() - self.start >= seconds:
                 self.seconds = time.time() - self.start
-                raise BudgetSpent()
+                raise StopTraining("the %.0f s budget is spent" % seconds)
     return WallClockBudget()
 
 
 def train_one(name, args, options):
     from gluon_gan import plotting
     from gluon_gan.experiment import TrainConfig, train
-    from gluon_gan.monitor import CurvesPlot, SamplesAnimation
     out = os.path.join(args.out, name)
     size_option = {"image_size": args.image_size}
     config = TrainConfig(model=name, dataset=args.dataset, data_dir=args.data_dir, cache_dir=args.cache_dir,
@@ -110,12 +105,7 @@ def train_one(name, args, options):
                          seed=args.seed, ctx=args.ctx,
                          model_options=dict(size_option, **options))
     budget = budget_callback(args.budget)
-    try:
-        train(config, callbacks=[budget])
-    except BudgetSpent:
-        pass
-    CurvesPlot(os.path.join(out, "metrics.csv"), os.path.join(out, "training_curves.png")).on_train_end(None)
-    SamplesAnimation(out).on_train_end(None)
+    train(config, callbacks=[budget])  # after the built-in callbacks: it stops once that epoch is checkpointed
     speeds = plotting.read_metrics(os.path.join(out, "metrics.csv")).get("samples_per_s", [])[1:]  # 1st: warm-up
     return {"model": name, "out": out, "images_shown": budget.images, "seconds": round(budget.seconds, 1),
             "images_per_s_wall": round(budget.images / budget.seconds, 1),
@@ -148,11 +138,11 @@ def main(argv=None):
     names = [n for n in args.models.split(",") if n]
     from gluon_gan import families
     for name in list(chosen) + names:
-        families.get_family_class(name)  # one-line error for an unknown family before any training
+        families.get_family_class(name)  # one-line errors for an unknown family or option before any training
+    options = {name: _typed(name, chosen.get(name, {})) for name in names}
     results = []
     for name in names:
-        result = train_one(name, args, _typed(name, chosen.get(name, {})))
-        results.append(measure(result, args))
+        results.append(measure(train_one(name, args, options[name]), args))
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
