@@ -165,11 +165,10 @@ class _Staged(HybridBlock):
             raise ValueError("stage %d outside 0..%d" % (stage, self.stages - 1))
         fading = stage > 0 and alpha < 1
         key = (int(stage), fading)
-        if key != self.graph_key or self._trainable_key != key:
+        if key != self._applied_key:
             self._stage, self._fading = key
             self._clear_cached_op()
             self._freeze_unused()
-            self._trainable_key = key
         self._alpha = float(alpha)
         if self.alpha._data is not None:
             for arr in self.alpha.list_data():
@@ -177,24 +176,25 @@ class _Staged(HybridBlock):
             for arr in self.stage.list_data():
                 arr[:] = float(stage)
 
-    _trainable_key = None
+    _applied_key = None  # the (stage, fading) whose graph and frozen weights are in place; None: apply again
 
     def _freeze_unused(self):
         if self.alpha._data is None:  # not initialised yet: initialize() calls set_phase again
-            self._trainable_key = None
+            self._applied_key = None
             return
         for block, used in self._stage_blocks():
             set_trainable(block, used)
+        self._applied_key = self.graph_key
 
     def initialize(self, *args, **kwargs):
         super().initialize(*args, **kwargs)
-        self._trainable_key = None
+        self._applied_key = None
         self.set_phase(self._stage, self._alpha)
 
     def load_parameters(self, filename, ctx=None, *args, **kwargs):
         """Load, then take up the stage and alpha the file holds (so a sampled checkpoint draws at its size)."""
         super().load_parameters(filename, ctx, *args, **kwargs)
-        self._trainable_key = None
+        self._applied_key = None
         self.set_phase(int(round(self.stage.data().asscalar())), float(self.alpha.data().asscalar()))
 
     def forward(self, x, *args):

@@ -342,6 +342,8 @@ def test_drift_term_only_for_wasserstein_critics():
     assert hinge.regularizer(d, (x,), None) is None
     with pytest.raises(GluonGanError, match="--mbstd-group 4 needs every batch to be a multiple of it .got 6"):
         _family(mbstd_group=4, batch_sizes="8,6").make_batches(np.zeros((20, 3, 16, 16), np.uint8), 8)
+    with pytest.raises(GluonGanError, match="fewer than one batch of 32"):  # else the 8x8 stage would never end
+        _family(batch_sizes="4,32").make_batches(np.zeros((20, 3, 16, 16), np.uint8), 8)
     with pytest.raises(GluonGanError, match="--keep-last-batch"):
         _family(mbstd_group=4).make_batches(np.zeros((20, 3, 16, 16), np.uint8), 8, last_batch="keep")
     with pytest.raises(GluonGanError, match="spectral"):

@@ -13,6 +13,7 @@ fade-in blended between the new and the previous resolution exactly as G's
 output is. Sample grids upscale (nearest) to the final size, so growth shows.
 """
 import dataclasses
+
 import mxnet as mx
 import numpy as np
 
@@ -115,8 +116,8 @@ class ProgressiveBatches(ImageBatches):
     """
 
     def __init__(self, family, images, seed=0, last_batch="discard", num_parts=1, part_index=0):
-        smallest = min(family.schedule.batch_sizes)
-        super().__init__(images, smallest, seed=seed, last_batch=last_batch, num_parts=num_parts,
+        largest = max(family.schedule.batch_sizes)  # a stage whose batch the data cannot fill would never end
+        super().__init__(images, largest, seed=seed, last_batch=last_batch, num_parts=num_parts,
                          part_index=part_index)
         self.family = family
 
