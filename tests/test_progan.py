@@ -320,7 +320,7 @@ def test_family_moves_its_networks_and_batches_follow_the_schedule():
     # 8 images at 4x4 in batches of 4, then the 8x8 fade-in 2 a batch; the 13th image would not fill one
     assert sizes == [4, 4, 2, 2]
     assert (g.current_stage, d.current_stage, g.current_alpha) == (1, 1, 0.5)
-    assert fam.state() == {"images_shown": 12, "resolution": 8, "alpha": 0.5}
+    assert fam.state() == {"images_shown": 12, "resolution": 8, "alpha": 0.5, "ema_updates": 0}
     assert len(batches) == 6 + 1  # a pass from here: six batches of 2 reach 16x16 (24 shown), then one of 1
     fresh = _family(batch_sizes="4,2,1")
     fresh.load_state({"images_shown": 12})
@@ -367,18 +367,21 @@ def test_resume_mid_fade_in_equals_an_uninterrupted_run(tmp_path, image_folder, 
     assert "epoch 0 iter 2: progan 8x8 fade-in alpha=0.000 (16 images shown)" in caplog.text
     train(common + ["--out", str(tmp_path / "resumed"), "--epochs", "1"])
     state = checkpoint.read_state(str(tmp_path / "resumed" / "checkpoint"))
-    assert state["family_state"] == {"images_shown": 24, "resolution": 8, "alpha": 0.5}
+    # 2 steps of 8 at 4x4 and 2 of 4 in the fade-in, each with a G update (the paper's one critic step)
+    assert state["family_state"] == {"images_shown": 24, "resolution": 8, "alpha": 0.5, "ema_updates": 4}
     train(common + ["--out", str(tmp_path / "resumed"), "--epochs", "3", "--resume"])
-    for name in ("Generator.params", "discriminator.params"):
+    for name in ("Generator.params", "discriminator.params", "Generator_ema.params"):
         a, b = (mx.nd.load(str(tmp_path / run / name)) for run in ("straight", "resumed"))
         assert set(a) == set(b)
         for key in a:
             np.testing.assert_allclose(b[key].asnumpy(), a[key].asnumpy(), rtol=1e-5, atol=1e-7, err_msg=key)
     final = checkpoint.read_state(str(tmp_path / "resumed" / "checkpoint"))["family_state"]
-    assert final == {"images_shown": 72, "resolution": 8, "alpha": 1.0}
-    # the saved generator draws at the size it reached, upsampled to the final one
+    assert final == {"images_shown": 72, "resolution": 8, "alpha": 1.0, "ema_updates": 4 + 6 + 6}
+    # the saved generator knows its stage; pictures come from the EMA copy saved beside it
     netG = load_generator(str(tmp_path / "resumed" / "Generator.params"))
     assert netG.net.current_stage == 1 and netG(mx.nd.random.normal(shape=(2, 5, 1, 1))).shape == (2, 3, 8, 8)
+    ema = netG.family.sampling_generator(netG.net)
+    assert ema is not netG.net and ema.current_stage == 1
 
 
 def test_figure_shows_every_resolution_at_the_final_size(tmp_path):
@@ -393,3 +396,23 @@ def test_figure_shows_every_resolution_at_the_final_size(tmp_path):
     assert (row(0)[::4, ::4].repeat(4, 0).repeat(4, 1) == row(0)).all()  # the 4x4 row is blocky
     assert not (row(2)[::4, ::4].repeat(4, 0).repeat(4, 1) == row(2)).all()
     assert (g.current_stage, g.current_alpha) == (2, 1.0)  # put back
+
+
+def test_ema_copy_follows_g_by_the_ramped_decay_and_grows_with_it():
+    from gluon_gan.ema import EMA_FILE, ema_decay, update_ema
+    fam = _family()
+    g = fam.initialize(fam.build_generator(), mx.cpu())
+    fam.extras = fam.extra_networks(g, mx.cpu())
+    ema = fam.extras[EMA_FILE]
+    assert fam.sampling_generator(g) is ema
+    key = "blocks.0.conv.weight"
+    before = ema._collect_params_with_prefix()[key].data().asnumpy().copy()
+    np.testing.assert_array_equal(before, g._collect_params_with_prefix()[key].data().asnumpy())  # starts at G
+    g._collect_params_with_prefix()[key].set_data(mx.nd.array(before + 1))
+    assert ema_decay(0.999, 0) == pytest.approx(0.1) and ema_decay(0.999, 10 ** 6) == 0.999
+    update_ema(ema, g, ema_decay(0.999, 0))
+    np.testing.assert_allclose(ema._collect_params_with_prefix()[key].data().asnumpy(), before + 0.9, rtol=1e-5,
+                               atol=1e-6)
+    fam.load_state({"images_shown": 8 + 4})  # both networks move to the 8x8 fade-in
+    assert (ema.current_stage, ema.current_alpha) == (1, 0.5) == (g.current_stage, g.current_alpha)
+    assert create_family("progan", (3, 16, 16), dict(TINY, ema_decay=0)).extra_networks(g, mx.cpu()) == {}

@@ -12,6 +12,7 @@ import dataclasses
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
+from ..ema import EMASampling
 from ..errors import GluonGanError
 from ..growing import (critic_block, critic_output_block, from_rgb, generator_blocks, per_stage, stage_count,
                        to_rgb_layers)
@@ -30,6 +31,8 @@ class MSGGANOptions:
                                            "repeats)")
     mbstd_group: int = option(0, "minibatch stddev group size (0: the whole minibatch; 4: the authors' code)",
                               min=0)
+    ema_decay: float = option(0.999, "pictures come from an exponential moving average of G's weights with this "
+                                     "decay per G update (Generator_ema.params); 0: from G itself", min=0)
 
 
 class MultiScaleGenerator(HybridBlock):
@@ -103,7 +106,7 @@ class MultiScaleDiscriminator(HybridBlock):
 
 
 @register_family
-class MSGGAN(ModelFamily):
+class MSGGAN(EMASampling, ModelFamily):
     """MSG-GAN: one generator and one critic over all scales, no phases."""
 
     name = "msggan"
@@ -136,6 +139,15 @@ class MSGGAN(ModelFamily):
         from .progan import check_stddev_groups
         check_stddev_groups(self.options.mbstd_group, [batch_size], last_batch)
         return super().make_batches(images, batch_size, seed, last_batch, num_parts, part_index)
+
+    def callbacks(self, config):
+        return self.ema_callbacks()
+
+    def state(self):
+        return {"ema_updates": self.ema_updates}
+
+    def load_state(self, state):
+        self.ema_updates = int(state.get("ema_updates", 0))
 
     def initialize(self, net, ctx):
         """Equalised layers draw N(0, 1) weights and zero biases themselves."""

@@ -18,6 +18,7 @@ import mxnet as mx
 import numpy as np
 
 from ..data import ImageBatches, to_unit_range
+from ..ema import EMASampling
 from ..errors import GluonGanError
 from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution, stage_count
 from ..layers import blend, downsample, upsample
@@ -43,6 +44,8 @@ class ProGANOptions:
                                  "the authors' code)", min=0)
     drift: float = option(0.001, "epsilon_drift: adds drift * D(x)^2 to a Wasserstein critic's loss so its "
                                  "scores stay near 0", min=0)
+    ema_decay: float = option(0.999, "pictures come from an exponential moving average of G's weights with this "
+                                     "decay per G update (Generator_ema.params); 0: from G itself", min=0)
 
 
 PAPER_ADAM = ("adam", {"learning_rate": 1e-3, "beta1": 0.0, "beta2": 0.99, "epsilon": 1e-8})
@@ -156,7 +159,7 @@ class ProgressiveBatches(ImageBatches):
 
 
 @register_family
-class ProGAN(ModelFamily):
+class ProGAN(EMASampling, ModelFamily):
     """Progressive growing: equalised learning rate, pixel norm, minibatch stddev, WGAN-GP plus drift."""
 
     name = "progan"
@@ -225,10 +228,12 @@ class ProGAN(ModelFamily):
 
     def state(self):
         stage, alpha = self.phase()
-        return {"images_shown": self.images_shown, "resolution": resolution(stage), "alpha": alpha}
+        return {"images_shown": self.images_shown, "resolution": resolution(stage), "alpha": alpha,
+                "ema_updates": self.ema_updates}
 
     def load_state(self, state):
         self.images_shown = int(state.get("images_shown", 0))
+        self.ema_updates = int(state.get("ema_updates", 0))
         self.apply_phase()
 
     # ---- inputs and outputs -------------------------------------------------------------------------
@@ -262,7 +267,7 @@ class ProGAN(ModelFamily):
 
     def callbacks(self, config):
         from .growth_log import GrowthCallback  # imported late: the training loop imports the families
-        return [GrowthCallback(self, getattr(config, "log_interval", 10))]
+        return [GrowthCallback(self, getattr(config, "log_interval", 10))] + self.ema_callbacks()
 
     def figures(self, netG, out_prefix, seed=0, ctx=None, count=8):
         """``<prefix>_resolutions.png``: the same latents drawn at every stage (rows 4x4 up), at the final size.
