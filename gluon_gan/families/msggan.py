@@ -169,7 +169,7 @@ class MSGGAN(EMASampling, ModelFamily):
         """``<prefix>_scales.png``: G's image at every scale for the same latents (rows 4x4 up), at the final size."""
         from ..plotting import save_image_grid
         from ..sampling import latent
-        net = getattr(netG, "net", netG)  # a RunGenerator or the network itself
+        net = self.sampling_generator(getattr(netG, "net", netG))  # a RunGenerator or G; its EMA copy if kept
         z = mx.nd.array(latent(count, self.latent_shape, seed), ctx=ctx or mx.cpu())
         size = self.image_shape[1]
         rows = [mx.nd.clip(upsample(mx.nd, x, size // x.shape[2]), -1, 1) for x in net(z)]

@@ -277,7 +277,7 @@ class ProGAN(EMASampling, ModelFamily):
         """
         from ..plotting import save_image_grid
         from ..sampling import latent
-        net = getattr(netG, "net", netG)  # a RunGenerator or the network itself
+        net = self.sampling_generator(getattr(netG, "net", netG))  # a RunGenerator or G; its EMA copy if kept
         z = mx.nd.array(latent(count, self.latent_shape, seed), ctx=ctx or mx.cpu())
         own = (net.current_stage, net.current_alpha)
         rows = []
