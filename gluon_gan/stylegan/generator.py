@@ -32,6 +32,11 @@ def check_resolution(resolution):
     return resolution
 
 
+def layer_resolutions(resolution):
+    """The resolution each style layer works at: two layers per level, 4, 4, 8, 8, ..., resolution, resolution."""
+    return [4 * 2 ** i for i in range(int(math.log2(check_resolution(resolution))) - 1) for _ in range(2)]
+
+
 def feature_widths(resolution, fmap_base, fmap_max):
     """Feature maps per resolution, the paper's ``min(fmap_max, fmap_base / res)``: 4, 8, ..., resolution."""
     levels = [4 * 2 ** i for i in range(int(math.log2(resolution)) - 1)]
@@ -96,7 +101,7 @@ class StyleGenerator(HybridBlock):
         self.resolution, self.nc, self.nz, self.w_dim = check_resolution(resolution), nc, nz, w_dim
         self.has_noise = noise
         widths = feature_widths(self.resolution, fmap_base, fmap_max)
-        self.layer_resolutions = [res for res in widths for _ in range(2)]
+        self.layer_resolutions = layer_resolutions(self.resolution)
         with self.name_scope():
             self.w_avg = self.params.get("w_avg", shape=(w_dim,), init=mx.init.Zero(), grad_req="null",
                                          differentiable=False)
