@@ -47,7 +47,7 @@ def test_adain_maps_have_the_style_mean_and_std():
     x = rs.normal(3.0, 2.5, size=(2, 3, 5, 4))
     scale = np.array([[0.5, 2.0, -1.5], [3.0, 0.1, 1.0]])
     bias = np.array([[1.0, -2.0, 0.0], [0.3, 4.0, -1.0]])
-    out = AdaIN()(mx.nd.array(x), mx.nd.array(scale), mx.nd.array(bias)).asnumpy()
+    out = AdaIN(3, (5, 4))(mx.nd.array(x), mx.nd.array(scale), mx.nd.array(bias)).asnumpy()
     np.testing.assert_allclose(out.mean(axis=(2, 3)), bias, atol=1e-5)
     np.testing.assert_allclose(out.std(axis=(2, 3)), np.abs(scale), rtol=1e-5)
     # and the map itself: the standardised input, scaled and shifted (hand computation)

@@ -67,35 +67,74 @@ class EqualizedConv2D(HybridBlock):
         return F.Convolution(x, weight * self._scale, bias, **kw)
 
 
+def expand_maps(F, values, channels, size):
+    """(N, C, 1, 1) -> (N, C, H, W), every map filled with its value.
+
+    Written as a grouped transposed convolution with a ones kernel: the same
+    numbers as a broadcast, but its backward (the per-map sum) runs through the
+    convolution kernels, several times faster on a CPU than MXNet's generic
+    broadcast reduction (measured: AdaIN forward+backward 0.11 s instead of 0.39 s
+    at 64x32x32x32). ``size`` is (H, W).
+    """
+    return F.Deconvolution(values, F.ones((channels, 1) + tuple(size)), kernel=tuple(size), stride=tuple(size),
+                           num_filter=channels, num_group=channels, no_bias=True)
+
+
+def upsample2x(F, x, channels):
+    """Nearest-neighbour 2x upsampling, as a grouped 2x2 transposed convolution of ones (fast backward)."""
+    return expand_maps(F, x, channels, (2, 2))
+
+
+def map_mean(F, x, channels, size):
+    """Per-sample, per-map mean (N, C, 1, 1): the adjoint of :func:`expand_maps`, a grouped convolution with a
+    constant kernel 1/(H*W) (MXNet's ``mean`` and global pooling both have slow CPU backwards: 10x here)."""
+    kernel = F.ones((channels, 1) + tuple(size)) / float(size[0] * size[1])
+    return F.Convolution(x, kernel, kernel=tuple(size), num_filter=channels, num_group=channels, no_bias=True)
+
+
 class AdaIN(HybridBlock):
     """Adaptive instance normalisation: ``scale * (x - mean) / std + bias``, per sample and feature map.
 
-    ``x`` is (N, C, H, W); ``scale`` and ``bias`` are (N, C), one style per
-    sample. Mean and (population) variance are over each map's H*W pixels, so
-    every output map has exactly the style's mean ``bias`` and standard
-    deviation ``|scale|`` (up to the epsilon): the feature statistics are the style.
+    ``x`` is (N, C, H, W) with ``size`` = (H, W); ``scale`` and ``bias`` are
+    (N, C), one style per sample. Mean and (population) variance are over each
+    map's H*W pixels, so every output map has exactly the style's mean ``bias``
+    and standard deviation ``|scale|`` (up to the epsilon): the feature
+    statistics are the style. Computed as ``x * a + k`` with
+    ``a = scale / std`` and ``k = bias - mean * a``, and ``var = E[x^2] - mean^2``,
+    so the only full-size work is two means, one square and one multiply-add.
     """
 
+    def __init__(self, channels, size, **kwargs):
+        super().__init__(**kwargs)
+        self._channels = channels
+        self._size = (size, size) if isinstance(size, int) else tuple(size)
+
     def hybrid_forward(self, F, x, scale, bias):
-        centred = F.broadcast_sub(x, F.mean(x, axis=(2, 3), keepdims=True))
-        normed = F.broadcast_mul(centred, F.rsqrt(F.mean(F.square(centred), axis=(2, 3), keepdims=True) + EPS))
-        return F.broadcast_add(F.broadcast_mul(normed, F.reshape(scale, (0, 0, 1, 1))), F.reshape(bias, (0, 0, 1, 1)))
+        mean = map_mean(F, x, self._channels, self._size)
+        var = F.relu(map_mean(F, F.square(x), self._channels, self._size) - F.square(mean))  # relu: rounding must not make it negative
+        a = F.reshape(scale, (0, 0, 1, 1)) * F.rsqrt(var + EPS)
+        k = F.reshape(bias, (0, 0, 1, 1)) - mean * a
+        return x * expand_maps(F, a, self._channels, self._size) + expand_maps(F, k, self._channels, self._size)
 
 
 class NoiseInjection(HybridBlock):
-    """``x + weight[c] * noise``: one single-channel Gaussian image per sample, scaled per feature map.
+    """``x + weight[c] * noise + bias[c]``: one single-channel Gaussian image per sample, scaled per feature map.
 
     The weights start at zero (the paper's init), so noise only matters once
-    training finds a use for it; ``noise`` is (N, 1, H, W).
+    training finds a use for it; ``noise`` is (N, 1, H, W). The scaling is a
+    1x1 convolution of the noise image (weight and the layer's ``bias`` folded
+    in), whose backward is far cheaper on a CPU than a broadcast's.
     """
 
     def __init__(self, channels, **kwargs):
         super().__init__(**kwargs)
+        self._channels = channels
         with self.name_scope():
             self.weight = self.params.get("weight", shape=(channels,), init=mx.init.Zero())
 
-    def hybrid_forward(self, F, x, noise, weight):
-        return F.broadcast_add(x, F.broadcast_mul(F.reshape(weight, (1, -1, 1, 1)), noise))
+    def hybrid_forward(self, F, x, noise, bias, weight):
+        return x + F.Convolution(noise, F.reshape(weight, (-1, 1, 1, 1)), bias, kernel=(1, 1),
+                                 num_filter=self._channels)
 
 
 class ConstantInput(HybridBlock):

@@ -21,7 +21,7 @@ import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
 from .blocks import LEAKY_SLOPE, LRELU_GAIN, AdaIN, ConstantInput, EqualizedConv2D, EqualizedDense, \
-    NoiseInjection, PixelNorm
+    NoiseInjection, PixelNorm, upsample2x
 
 
 def check_resolution(resolution):
@@ -63,25 +63,27 @@ class StyleLayer(HybridBlock):
     without activation): a scale (starting at 1) and a bias per feature map.
     """
 
-    def __init__(self, in_channels, channels, w_dim, conv=True, upsample=False, noise=True, **kwargs):
+    def __init__(self, in_channels, channels, w_dim, resolution, conv=True, upsample=False, noise=True, **kwargs):
         super().__init__(**kwargs)
-        self.upsample, self.has_noise = upsample, noise
+        self.upsample, self.has_noise, self._in_channels = upsample, noise, in_channels
         with self.name_scope():
             self.conv = EqualizedConv2D(channels, in_channels, use_bias=False) if conv else None
             self.noise = NoiseInjection(channels) if noise else None
             self.bias = self.params.get("bias", shape=(channels,), init=mx.init.Zero())
             self.style_scale = EqualizedDense(channels, w_dim, bias_init=1.0)
             self.style_bias = EqualizedDense(channels, w_dim)
-            self.adain = AdaIN()
+            self.adain = AdaIN(channels, resolution)
 
     def hybrid_forward(self, F, x, w, *noise, bias):
         if self.upsample:
-            x = F.UpSampling(x, scale=2, sample_type="nearest", num_args=1)
+            x = upsample2x(F, x, self._in_channels)
         if self.conv is not None:
             x = self.conv(x)
         if self.noise is not None:
-            x = self.noise(x, noise[0])
-        x = F.LeakyReLU(F.broadcast_add(x, F.reshape(bias, (1, -1, 1, 1))), act_type="leaky", slope=LEAKY_SLOPE)
+            x = self.noise(x, noise[0], bias)  # adds the bias too
+        else:
+            x = F.broadcast_add(x, F.reshape(bias, (1, -1, 1, 1)))
+        x = F.LeakyReLU(x, act_type="leaky", slope=LEAKY_SLOPE)
         return self.adain(x, self.style_scale(w), self.style_bias(w))
 
 
@@ -111,8 +113,8 @@ class StyleGenerator(HybridBlock):
             prev = widths[4]
             for res, width in widths.items():
                 first = res == 4
-                self.layers.add(StyleLayer(prev, width, w_dim, conv=not first, upsample=not first, noise=noise),
-                                StyleLayer(width, width, w_dim, noise=noise))
+                self.layers.add(StyleLayer(prev, width, w_dim, res, conv=not first, upsample=not first, noise=noise),
+                                StyleLayer(width, width, w_dim, res, noise=noise))
                 prev = width
             self.to_rgb = EqualizedConv2D(nc, prev, kernel=1, gain=1.0)
 
