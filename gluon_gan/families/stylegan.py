@@ -15,6 +15,7 @@ import mxnet as mx
 
 from ..errors import GluonGanError
 from ..models import Discriminator
+from ..options import option
 from ..stylegan import StyleGenerator, layer_resolutions
 from ..stylegan import ema as ema_lib
 from ..stylegan import figures as figures_lib
@@ -26,26 +27,24 @@ from .base import ModelFamily
 EMA_FILE = "Generator_ema.params"
 
 
-def _opt(default, help):
-    return dataclasses.field(default=default, metadata={"help": help})
-
-
 @dataclasses.dataclass
 class StyleGANOptions:
-    resolution: int = _opt(32, "train at this power-of-two size, 8 or more (images are resized to it)")
-    nz: int = _opt(128, "latent size of z")
-    w_dim: int = _opt(128, "size of the intermediate latent w")
-    mapping_layers: int = _opt(8, "fully connected layers in the mapping network")
-    mapping_lr_mul: float = _opt(0.01, "learning-rate multiplier of the mapping network (the paper's 0.01)")
-    fmap_base: int = _opt(1024, "feature maps at resolution r: min(fmap_max, fmap_base / r)")
-    fmap_max: int = _opt(128, "most feature maps of any synthesis layer")
-    ndf: int = _opt(64, "discriminator width (the DCGAN discriminator)")
-    mixing: float = _opt(0.9, "share of training samples drawn with style mixing")
-    ema_decay: float = _opt(0.999, "decay of the EMA generator per G step (ramped up over the first steps)")
-    w_avg_decay: float = _opt(0.995, "decay of the tracked average w used by truncation")
-    r1_gamma: float = _opt(0.0, "R1 penalty gamma on real images (0: off; the paper uses 10)")
-    noise: bool = _opt(True, "per-layer noise inputs")
-    truncation_layers: int = _opt(0, "truncate only the first this many style layers (0: all)")
+    resolution: int = option(32, "train at this power-of-two size, 8 or more (images are resized to it)", min=8)
+    nz: int = option(128, "latent size of z", min=1)
+    w_dim: int = option(128, "size of the intermediate latent w", min=1)
+    mapping_layers: int = option(8, "fully connected layers in the mapping network", min=1)
+    mapping_lr_mul: float = option(0.01, "learning-rate multiplier of the mapping network (the paper's 0.01)",
+                                   positive=True)
+    fmap_base: int = option(1024, "feature maps at resolution r: min(fmap_max, fmap_base / r)", min=1)
+    fmap_max: int = option(128, "most feature maps of any synthesis layer", min=1)
+    ndf: int = option(64, "discriminator width (the DCGAN discriminator)", min=1)
+    mixing: float = option(0.9, "share of training samples drawn with style mixing (0 to 1)", min=0)
+    ema_decay: float = option(0.999, "decay of the EMA generator per G step (ramped up over the first steps)", min=0)
+    w_avg_decay: float = option(0.995, "decay of the tracked average w that truncation pulls towards", min=0)
+    r1_gamma: float = option(0.0, "R1 penalty weight gamma on real images (0: off; the paper uses 10)", min=0)
+    noise: bool = option(True, "no per-layer noise inputs", flag="--no-noise")
+    truncation_layers: int = option(0, "truncate only the first this many style layers when sampling (0: all)",
+                                    min=0)
 
 
 class StyleGANUpdates(Callback):
