@@ -373,3 +373,30 @@ def test_figures_write_the_three_pictures(tmp_path):
     last = [strip[2 + r * cell:r * cell + cell, 2 + 8 * cell:9 * cell] for r in range(4)]
     assert all(np.array_equal(last[0], c) for c in last[1:])  # psi = 0: the average w (noise weights are 0 at init)
     assert not np.array_equal(strip[2:cell, 2:cell], strip[2 + cell:2 * cell, 2:cell])  # psi = 1: two faces
+
+
+# ---------------------------------------------------------------- end to end: train.py's loop, generate.py
+
+def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
+    import os
+    from conftest import load_script, write_images
+    from gluon_gan.experiment import TrainConfig, train
+    folder = str(tmp_path / "data")
+    write_images(folder, 8, size=(12, 12), seed=2)
+    out = str(tmp_path / "run")
+    train(TrainConfig(model="stylegan", dataset="folder", data_dir=folder, cache_dir=str(tmp_path / "cache"), out=out,
+                      epochs=1, batch_size=4, seed=3, log_interval=1,
+                      model_options=dict(TINY, resolution=8, ndf=4)))
+    assert os.path.isfile(os.path.join(out, "Generator_ema.params"))
+    gen = __import__("gluon_gan.sampling", fromlist=["load_generator"]).load_generator(
+        os.path.join(out, "Generator.params"))
+    assert gen.family.sampling_generator(gen.net) is gen.family.extras["Generator_ema.params"]
+    ema = {k: v.asnumpy() for k, v in mx.nd.load(os.path.join(out, "Generator_ema.params")).items()}
+    trained = {k: v.asnumpy() for k, v in mx.nd.load(os.path.join(out, "Generator.params")).items()}
+    assert not np.allclose(ema["layers.1.conv.weight"], trained["layers.1.conv.weight"])  # a real average ...
+    np.testing.assert_array_equal(ema["w_avg"], trained["w_avg"])                          # ... w_avg copied
+    grid = str(tmp_path / "pics" / "style.png")
+    load_script("generate").main(["--params", os.path.join(out, "Generator.params"), "--num", "4", "--out", grid,
+                                  "--ctx", "cpu", "--truncation", "0.5", "--figures"])
+    for suffix in ("", "_mixing", "_noise", "_truncation"):
+        assert os.path.getsize(str(tmp_path / "pics" / ("style%s.png" % suffix))) > 0
