@@ -20,7 +20,6 @@ from ..stylegan import StyleGenerator, layer_resolutions
 from ..stylegan import ema as ema_lib
 from ..stylegan import figures as figures_lib
 from ..stylegan.inputs import mixing_mask, noise_for_latents, random_noise, truncation_psi
-from ..training import Callback
 from . import register_family
 from .base import ModelFamily
 
@@ -45,17 +44,6 @@ class StyleGANOptions:
     noise: bool = option(True, "no per-layer noise inputs", flag="--no-noise")
     truncation_layers: int = option(0, "truncate only the first this many style layers when sampling (0: all)",
                                     min=0)
-
-
-class StyleGANUpdates(Callback):
-    """After every G update: move the average w, then the EMA generator (which copies w_avg)."""
-
-    def __init__(self, family):
-        self.family = family
-
-    def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
-        if (trainer.iterations - 1) % trainer.d_steps == 0:
-            self.family.after_generator_step(trainer.netG, batch_size)
 
 
 @register_family
@@ -154,6 +142,7 @@ class StyleGAN(ModelFamily):
 
     # ---- the run ----------------------------------------------------------------------------------
     def callbacks(self, config):
+        from ..stylegan.callbacks import StyleGANUpdates  # here: gluon_gan.training imports the families
         return [StyleGANUpdates(self)]
 
     def after_generator_step(self, netG, batch_size):
