@@ -365,7 +365,7 @@ def test_figures_write_the_three_pictures(tmp_path):
     paths = family.figures(g, str(tmp_path / "run"), seed=1)
     assert sorted(p.rsplit("_", 1)[1] for p in paths) == ["mixing.png", "noise.png", "truncation.png"]
     shapes = {p.rsplit("_", 1)[1]: plt.imread(p).shape[:2] for p in paths}
-    cell = 16 + 2
+    cell = 64 + 2  # 16x16 pictures enlarged 4x
     assert shapes["mixing.png"] == ((1 + 3 * 3) * cell + 2, 6 * cell + 2)  # header + 3 groups x 3 rows; 1 + 5 cols
     assert shapes["noise.png"] == (3 * cell + 2, 9 * cell + 2)               # 3 rows of 8 draws + the std map
     assert shapes["truncation.png"] == (4 * cell + 2, 9 * cell + 2)          # 4 latents x psi 1 .. 0

@@ -34,6 +34,13 @@ def _fixed_noise(G, n, seed):
     return [np.repeat(rs.normal(size=(1,) + s[1:]).astype(np.float32), n, axis=0) for s in G.noise_shapes(1)]
 
 
+def _save(images, path, nrow):
+    """Write a grid, small pictures enlarged (nearest neighbour) to at least 64 pixels so the figures read."""
+    zoom = max(1, 64 // images.shape[-1])
+    plotting.save_image_grid(images.repeat(zoom, axis=2).repeat(zoom, axis=3), path, nrow=nrow)
+    return path
+
+
 def _blank(n, G):
     return np.ones((n, G.nc, G.resolution, G.resolution), np.float32)  # white
 
@@ -66,8 +73,7 @@ def style_mixing_grid(G, path, seed=0, rows=3, cols=5, ctx=None):
         for a in range(rows):
             start = (g * rows + a) * cols
             tiles += [sources_a[a:a + 1], mixed[start:start + cols]]
-    plotting.save_image_grid(np.concatenate(tiles), path, nrow=cols + 1)
-    return path
+    return _save(np.concatenate(tiles), path, cols + 1)
 
 
 def noise_figure(G, path, seed=0, draws=8, ctx=None):
@@ -94,8 +100,7 @@ def noise_figure(G, path, seed=0, draws=8, ctx=None):
     for r, s in zip(rows, stds):
         std_image = np.broadcast_to(s / top * 2 - 1, (1, G.nc) + s.shape).astype(np.float32)
         tiles += [r, std_image]
-    plotting.save_image_grid(np.concatenate(tiles), path, nrow=draws + 1)
-    return path
+    return _save(np.concatenate(tiles), path, draws + 1)
 
 
 def truncation_strip(G, path, seed=0, rows=4, steps=9, layers=0, ctx=None):
@@ -107,5 +112,4 @@ def truncation_strip(G, path, seed=0, rows=4, steps=9, layers=0, ctx=None):
     psi = np.concatenate([truncation_psi(1, L, p, layers).asnumpy() for p in psis])
     noises = [n.asnumpy() for n in noise_for_latents(mx.nd.array(z), G.layer_resolutions)] if G.has_noise else []
     images = _run(G, z, z, np.zeros((len(z), L), np.float32), psi, noises, ctx)
-    plotting.save_image_grid(images, path, nrow=steps)
-    return path
+    return _save(images, path, steps)
