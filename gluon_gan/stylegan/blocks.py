@@ -111,7 +111,8 @@ class AdaIN(HybridBlock):
 
     def hybrid_forward(self, F, x, scale, bias):
         mean = map_mean(F, x, self._channels, self._size)
-        var = F.relu(map_mean(F, F.square(x), self._channels, self._size) - F.square(mean))  # relu: rounding must not make it negative
+        # relu: rounding must not make a (near-)constant map's variance negative
+        var = F.relu(map_mean(F, F.square(x), self._channels, self._size) - F.square(mean))
         a = F.reshape(scale, (0, 0, 1, 1)) * F.rsqrt(var + EPS)
         k = F.reshape(bias, (0, 0, 1, 1)) - mean * a
         return x * expand_maps(F, a, self._channels, self._size) + expand_maps(F, k, self._channels, self._size)
