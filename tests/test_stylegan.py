@@ -250,7 +250,7 @@ def test_callback_updates_w_avg_then_ema_and_state_round_trips(tmp_path):
     Stub.iterations = 2
     Stub.d_steps = 2  # iteration 2 of a d_steps=2 run was a D-only step: nothing moves
     callback.on_iteration(Stub, 0, 1, 8, None, None)
-    assert family.state() == {"ema_updates": 1}
+    assert family.state() == {"ema_updates": 1, "d_updates": 2}
     for k, p in ema._collect_params_with_prefix().items():
         target = g._collect_params_with_prefix()[k].data().asnumpy()
         expected = target if k == "w_avg" else 0.1 * before[k] + 0.9 * target  # decay 0.1 on the first update
@@ -262,7 +262,7 @@ def test_callback_updates_w_avg_then_ema_and_state_round_trips(tmp_path):
     np.testing.assert_array_equal(fresh.w_avg.data().asnumpy(), g.w_avg.data().asnumpy())
     other = create_family("stylegan", (3, 16, 16), dict(TINY))
     other.load_state(family.state())
-    assert other.ema_updates == 1
+    assert other.ema_updates == 1 and other.d_updates == 2
 
 
 # ---------------------------------------------------------------- R1
@@ -400,3 +400,20 @@ def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
                                   "--ctx", "cpu", "--truncation", "0.5", "--figures"])
     for suffix in ("", "_mixing", "_noise", "_truncation"):
         assert os.path.getsize(str(tmp_path / "pics" / ("style%s.png" % suffix))) > 0
+
+
+def test_lazy_r1_runs_every_kth_d_step_with_k_times_the_weight():
+    every = create_family("stylegan", (1, 8, 8), dict(TINY, resolution=8, ndf=4, r1_gamma=2.0), loss=get_loss("bce"))
+    lazy = create_family("stylegan", (1, 8, 8), dict(TINY, resolution=8, ndf=4, r1_gamma=2.0, r1_interval=3),
+                         loss=get_loss("bce"))
+    d = every.initialize(every.build_discriminator(), mx.cpu())
+    x = (mx.nd.random.normal(shape=(2, 1, 8, 8)),)
+    base = every.regularizer(d, x, x).asnumpy()
+    seen = []
+    for step in range(6):
+        value = lazy.regularizer(d, x, x)
+        seen.append(None if value is None else value.asnumpy())
+        lazy.after_discriminator_step()
+    assert [v is None for v in seen] == [False, True, True, False, True, True]
+    np.testing.assert_allclose(seen[0], 3 * base, rtol=1e-6)
+    np.testing.assert_allclose(seen[3], 3 * base, rtol=1e-6)

@@ -41,6 +41,8 @@ class StyleGANOptions:
     ema_decay: float = option(0.999, "decay of the EMA generator per G step (ramped up over the first steps)", min=0)
     w_avg_decay: float = option(0.995, "decay of the tracked average w that truncation pulls towards", min=0)
     r1_gamma: float = option(0.0, "R1 penalty weight gamma on real images (0: off; the paper uses 10)", min=0)
+    r1_interval: int = option(1, "apply R1 on every k-th D step only, weighted k times (StyleGAN2's lazy "
+                                 "regularisation; 1: every step, as StyleGAN)", min=1)
     noise: bool = option(True, "no per-layer noise inputs", flag="--no-noise")
     truncation_layers: int = option(0, "truncate only the first this many style layers when sampling (0: all)",
                                     min=0)
@@ -69,7 +71,10 @@ class StyleGAN(ModelFamily):
                 raise GluonGanError("--%s must be within [0, 1], not %r" % (name.replace("_", "-"), getattr(o, name)))
         if o.r1_gamma < 0 or o.truncation_layers < 0 or min(o.nz, o.w_dim, o.mapping_layers, o.ndf) < 1:
             raise GluonGanError("stylegan options must be positive (r1_gamma, truncation_layers: >= 0)")
+        if o.r1_interval < 1:
+            raise GluonGanError("--r1-interval must be at least 1")
         self.ema_updates = 0
+        self.d_updates = 0  # D steps taken (the lazy R1 schedule counts them)
         self._r1 = None
 
     @classmethod
@@ -130,12 +135,17 @@ class StyleGAN(ModelFamily):
 
     # ---- loss -------------------------------------------------------------------------------------
     def regularizer(self, netD, reals, fakes):
-        """R1: ``gamma / 2 * ||grad_x D(x)||^2`` on the real batch (exact, :class:`gluon_gan.penalty.R1Penalty`)."""
-        if self.options.r1_gamma <= 0:
+        """R1: ``gamma / 2 * ||grad_x D(x)||^2`` on the real batch (exact, :class:`gluon_gan.penalty.R1Penalty`).
+
+        With ``r1_interval`` k > 1 it is taken on every k-th D step only, with
+        gamma * k, so its average weight is unchanged at a k-th of the cost.
+        """
+        o = self.options
+        if o.r1_gamma <= 0 or self.d_updates % o.r1_interval:
             return None
         from ..penalty import R1Penalty
         if self._r1 is None or self._r1.critic is not netD:
-            self._r1 = R1Penalty(netD, self.options.r1_gamma)
+            self._r1 = R1Penalty(netD, o.r1_gamma * o.r1_interval)
             if netD._active:  # hybridize follows the critic (it would recurse into an imperative one)
                 self._r1.hybridize(True, **dict(netD._flags))
         return self._r1(reals[0])
@@ -144,6 +154,9 @@ class StyleGAN(ModelFamily):
     def callbacks(self, config):
         from ..stylegan.callbacks import StyleGANUpdates  # here: gluon_gan.training imports the families
         return [StyleGANUpdates(self)]
+
+    def after_discriminator_step(self):
+        self.d_updates += 1
 
     def after_generator_step(self, netG, batch_size):
         """Track the average w in G, then move the EMA generator towards G (the decay ramps up from 0.1)."""
@@ -154,10 +167,11 @@ class StyleGAN(ModelFamily):
             self.ema_updates += 1
 
     def state(self):
-        return {"ema_updates": self.ema_updates}
+        return {"ema_updates": self.ema_updates, "d_updates": self.d_updates}
 
     def load_state(self, state):
         self.ema_updates = int(state.get("ema_updates", 0))
+        self.d_updates = int(state.get("d_updates", 0))
 
     def figures(self, netG, out_prefix, seed=0, ctx=None):
         G = self.sampling_generator(netG)
