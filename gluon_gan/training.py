@@ -242,28 +242,37 @@ class Callback:
         pass
 
 
+class StopTraining(Exception):
+    """Raised by a callback to end :func:`fit` cleanly after the current iteration (a time budget, say)."""
+
+
 def fit(trainer, batches, epochs, start_epoch=0, seed=0, callbacks=()):
     """Train from ``start_epoch`` up to ``epochs`` (exclusive).
 
     MXNet's RNG is reseeded from ``(seed, epoch)`` at every epoch, and the batch
     order depends only on the same pair, so a run resumed at an epoch boundary
     continues exactly as an uninterrupted run would. Callbacks get the global
-    batch size (this process's batch times the ``dist_sync`` workers).
+    batch size (this process's batch times the ``dist_sync`` workers). A
+    callback may raise :class:`StopTraining` to end early; ``on_train_end``
+    still runs (the last complete epoch's checkpoint stays the latest).
     """
     for cb in callbacks:
         cb.on_train_begin(trainer, start_epoch)
-    for epoch in range(start_epoch, epochs):
-        mx.random.seed(seed * 100003 + epoch)
-        trainer.metric.reset()
-        trainer.iterations = 0  # the D/G turn restarts each epoch, so a resumed run takes the same turns
-        for cb in callbacks:
-            cb.on_epoch_begin(trainer, epoch)
-        for iteration, real in enumerate(batches.epoch(epoch, ctx=trainer.ctx[0])):
-            d_loss, g_loss = trainer.step(real)
+    try:
+        for epoch in range(start_epoch, epochs):
+            mx.random.seed(seed * 100003 + epoch)
+            trainer.metric.reset()
+            trainer.iterations = 0  # the D/G turn restarts each epoch, so a resumed run takes the same turns
             for cb in callbacks:
-                cb.on_iteration(trainer, epoch, iteration, real.shape[0] * trainer.num_workers, d_loss, g_loss)
-        for cb in callbacks:
-            cb.on_epoch_end(trainer, epoch)
+                cb.on_epoch_begin(trainer, epoch)
+            for iteration, real in enumerate(batches.epoch(epoch, ctx=trainer.ctx[0])):
+                d_loss, g_loss = trainer.step(real)
+                for cb in callbacks:
+                    cb.on_iteration(trainer, epoch, iteration, real.shape[0] * trainer.num_workers, d_loss, g_loss)
+            for cb in callbacks:
+                cb.on_epoch_end(trainer, epoch)
+    except StopTraining as stop:
+        log.info("training stopped early: %s", stop)
     if trainer.num_workers > 1:
         # MXNet runs all this asynchronously. A dist_sync worker that leaves with gradient pushes still
         # queued deadlocks the cluster (its kvstore's shutdown blocks them), so finish the work here.
