@@ -18,6 +18,8 @@ from gluon_gan.experiment import TrainConfig, train
 # Per family: its options at toy widths, and any common settings it needs to train in a few batches.
 TINY = {
     "dcgan": {"options": {"nz": 8, "ngf": 4, "ndf": 4, "image_size": 16}},
+    "stylegan": {"options": {"resolution": 8, "nz": 6, "w_dim": 5, "mapping_layers": 2, "fmap_base": 16,
+                             "fmap_max": 4, "ndf": 4, "r1_gamma": 1.0, "r1_interval": 2}},
 }
 
 
