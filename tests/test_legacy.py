@@ -56,13 +56,14 @@ def test_the_files_really_are_legacy(tutorial_files):
 
 def test_tutorial_generator_file_draws_the_tutorials_faces(tutorial_files):
     netG, _, g_path, _ = tutorial_files
-    assert generator_shape_from_params(g_path) == (100, 8, 3)
+    assert generator_shape_from_params(g_path) == (100, 8, 3, 64)
     ours = load_generator(g_path)
     z = mx.nd.array(np.random.RandomState(0).normal(size=(4, 100, 1, 1)).astype(np.float32))
     np.testing.assert_allclose(ours(z).asnumpy(), netG(z).asnumpy(), rtol=1e-5, atol=1e-6)
     stored = mx.nd.load(g_path)
-    np.testing.assert_array_equal(ours[9].weight.data().asnumpy(), stored["conv3_weight"].asnumpy())
-    np.testing.assert_array_equal(ours[4].running_mean.data().asnumpy(), stored["batchnorm1_running_mean"].asnumpy())
+    np.testing.assert_array_equal(ours.net[9].weight.data().asnumpy(), stored["conv3_weight"].asnumpy())
+    np.testing.assert_array_equal(ours.net[4].running_mean.data().asnumpy(),
+                                  stored["batchnorm1_running_mean"].asnumpy())
 
 
 def test_tutorial_discriminator_file_scores_like_the_tutorial(tutorial_files):
@@ -93,7 +94,7 @@ def test_our_positional_files_still_load_unchanged(tmp_path):
     net.save_parameters(path)
     again = load_generator(path, hybridize=False)
     for (k, a), (_, b) in zip(sorted(net._collect_params_with_prefix().items()),
-                              sorted(again._collect_params_with_prefix().items())):
+                              sorted(again.net._collect_params_with_prefix().items())):
         np.testing.assert_array_equal(a.data().asnumpy(), b.data().asnumpy(), err_msg=k)
 
 
@@ -141,7 +142,8 @@ def test_a_run_can_start_from_the_tutorials_files(tutorial_files, tmp_path):
             seen["G"] = trainer.netG[9].weight.data().asnumpy().copy()
             seen["D"] = trainer.netD[6].gamma.data().asnumpy().copy()
     train(TrainConfig(out=str(tmp_path / "run"), data_dir=str(tmp_path / "imgs"), cache_dir=str(tmp_path / "c"),
-                      epochs=1, batch_size=4, ngf=8, ndf=8, init_generator=g_path, init_discriminator=d_path),
+                      epochs=1, batch_size=4, model_options={"ngf": 8, "ndf": 8}, init_generator=g_path,
+                      init_discriminator=d_path),
           callbacks=[AtStart()])
     stored_g, stored_d = mx.nd.load(g_path), mx.nd.load(d_path)
     np.testing.assert_array_equal(seen["G"], stored_g["conv3_weight"].asnumpy())

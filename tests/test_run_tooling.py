@@ -122,7 +122,8 @@ def test_keep_every_keeps_a_complete_copy_every_n_epochs(tmp_path, run_args):
             Capture.weights[epoch + 1] = {k: p.data().asnumpy().copy()
                                           for k, p in trainer.netG._collect_params_with_prefix().items()}
     from gluon_gan.experiment import TrainConfig, train
-    train(TrainConfig(out=out, data_dir=run_args[1], cache_dir=run_args[3], epochs=3, batch_size=4, ngf=8, ndf=8,
+    train(TrainConfig(out=out, data_dir=run_args[1], cache_dir=run_args[3], epochs=3, batch_size=4,
+                      model_options={"ngf": 8, "ndf": 8},
                       keep_every=2), callbacks=[Capture()])
     assert snapshots.list_snapshots(out) == [(2, snapshots.snapshot_path(out, 2))]
     kept = snapshots.snapshot_path(out, 2)
