@@ -210,21 +210,3 @@ def test_penalty_parameter_gradient_matches_central_differences():
                 continue
             checked += 1
     assert checked >= 30 and skipped <= 2, (checked, skipped)
-
-
-def test_bench_script_trains_to_a_budget_and_prints_the_table(tmp_path, image_folder, capsys):
-    from conftest import load_script
-    bench = load_script("bench_progressive")
-    args = ["--data-dir", image_folder, "--cache-dir", str(tmp_path / "c"), "--image-size", "8", "--batch-size", "4",
-            "--budget", "0.1", "--num-fake", "16", "--num-real", "16", "--out", str(tmp_path / "bench")]
-    bench.main(args + ["--models", "msggan", "--set", "msggan.widths=6,4", "--set", "msggan.nz=5"])
-    table = capsys.readouterr().out.splitlines()
-    assert table[0].startswith("| model | images shown") and table[2].startswith("| msggan | 24 |")  # one epoch
-    assert table[2].endswith("| msggan/figure_scales.png |")
-    import json
-    (result,) = json.load(open(str(tmp_path / "bench" / "results.json")))
-    assert result["images_shown"] == 24 and np.isfinite(result["fid"])
-    with pytest.raises(GluonGanError, match="MODEL.OPTION=VALUE"):
-        bench.main(args + ["--set", "msggan-widths"])
-    with pytest.raises(GluonGanError, match="has no option 'depth'"):
-        bench.main(args + ["--set", "msggan.depth=3"])
