@@ -331,8 +331,11 @@ def test_family_moves_its_networks_and_batches_follow_the_schedule():
                                      "starts_at_image": 8}
 
 
-def test_drift_term_only_for_wasserstein_critics():
+def test_drift_term_only_for_wasserstein_critics_and_the_papers_wgan_gp_settings():
     fam = _family()
+    assert fam.loss.name == "wgan-gp" and fam.loss.d_steps == 1  # the paper: one critic step per G step
+    assert fam.loss.optimizer_defaults("d") == ("adam", {"learning_rate": 1e-3, "beta1": 0.0, "beta2": 0.99,
+                                                         "epsilon": 1e-8})
     d = fam.build_discriminator()
     fam.initialize(d, mx.cpu())
     x = mx.nd.random.normal(shape=(3, 3, 4, 4))
