@@ -90,6 +90,13 @@ def test_family_trains_checkpoints_resumes_and_samples(name, folder, tmp_path):
     for png in ("samples/epoch_002.png", "training_curves.png", "training_progress.gif"):
         assert os.path.isfile(os.path.join(straight, png)), png
 
+    from gluon_gan.report import write_report
+    page = open(write_report(straight), encoding="utf-8").read()
+    assert "Model family <b>%s</b>" % name in page
+    figures = os.path.join(straight, "figures")
+    for png in (os.listdir(figures) if os.path.isdir(figures) else []):  # the family's own pictures
+        assert png in page
+
 
 def dataclass_defaults(name):
     import dataclasses
