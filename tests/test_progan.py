@@ -399,6 +399,10 @@ def test_figure_shows_every_resolution_at_the_final_size(tmp_path):
     assert (row(0)[::4, ::4].repeat(4, 0).repeat(4, 1) == row(0)).all()  # the 4x4 row is blocky
     assert not (row(2)[::4, ::4].repeat(4, 0).repeat(4, 1) == row(2)).all()
     assert (g.current_stage, g.current_alpha) == (2, 1.0)  # put back
+    fam.load_state({"images_shown": 8 + 4})  # mid 8x8 fade-in: the 16x16 stage is not drawn
+    (path,) = fam.figures(g, str(tmp_path / "fig"), count=4)
+    assert np.asarray(Image.open(path)).shape[:2] == (2 * 18 + 2, 4 * 18 + 2)
+    assert (g.current_stage, g.current_alpha) == (1, 0.5)
 
 
 def test_ema_copy_follows_g_by_the_ramped_decay_and_grows_with_it():

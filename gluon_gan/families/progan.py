@@ -270,10 +270,11 @@ class ProGAN(EMASampling, ModelFamily):
         return [GrowthCallback(self, getattr(config, "log_interval", 10))] + self.ema_callbacks()
 
     def figures(self, netG, out_prefix, seed=0, ctx=None, count=8):
-        """``<prefix>_resolutions.png``: the same latents drawn at every stage (rows 4x4 up), at the final size.
+        """``<prefix>_resolutions.png``: the same latents drawn at every stage reached so far (rows 4x4 up).
 
         A grown G keeps every stage's "to RGB", so this shows what each
-        resolution contributes; the network is put back at its own phase after.
+        resolution contributes, at the final size; stages not reached yet are
+        left out (untrained), and the network is put back at its own phase after.
         """
         from ..plotting import save_image_grid
         from ..sampling import latent
@@ -282,7 +283,7 @@ class ProGAN(EMASampling, ModelFamily):
         own = (net.current_stage, net.current_alpha)
         rows = []
         try:
-            for stage in range(self.stages):
+            for stage in range(own[0] + 1):
                 net.set_phase(stage, 1.0)
                 rows.append(self.images(net(z)))
         finally:
