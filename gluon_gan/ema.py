@@ -1,12 +1,12 @@
-"""An exponential moving average of G's weights, the network the progressive-growing paper samples from.
+"""An exponential moving average of G's weights: the network StyleGAN, progressive growing and MSG-GAN sample from.
 
-Karras et al. 2018 (and MSG-GAN after them) draw their pictures with a copy of
-G whose weights follow G's with decay 0.999 per G update: it averages out the
-oscillation of the adversarial game at no training cost. The copy is a
+Karras et al. (2018, 2019) and MSG-GAN after them draw their pictures with a
+copy of G whose weights follow G's with decay 0.999 per G update: it averages
+out the oscillation of the adversarial game at no training cost. The copy is a
 family's extra network (saved beside ``Generator.params`` as
-``Generator_ema.params``, restored on ``--resume``); :class:`EMAUpdate` moves
-it after every G update, and the number of updates so far is family state,
-so a resumed run averages exactly as an uninterrupted one.
+``Generator_ema.params``, restored on ``--resume``); :class:`EMASampling`
+moves it after every G update, and the number of updates so far is family
+state, so a resumed run averages exactly as an uninterrupted one.
 """
 from mxnet import autograd
 
@@ -37,7 +37,14 @@ def ema_decay(decay, updates):
 
 
 def update_ema(ema, net, decay):
-    """``ema <- decay * ema + (1 - decay) * net`` for trained weights; non-trainable ones (alpha) are copied."""
+    """``ema <- decay * ema + (1 - decay) * net`` for weights; parameters declared ``differentiable=False`` are copied.
+
+    The rule is the declaration, not ``grad_req``: state that lives in a
+    network but is not a weight (StyleGAN's ``w_avg``, progressive growing's
+    ``alpha`` and ``stage``) must be G's own, while a growing network's
+    weights of stages not in use are frozen (``grad_req='null'``) yet still
+    averaged like every other weight.
+    """
     theirs = _params(net)
     with autograd.pause():
         for name, param in _params(ema).items():
@@ -49,10 +56,18 @@ def update_ema(ema, net, decay):
                     mine[:] = value
 
 
+def generator_updated(trainer):
+    """Whether the :class:`~gluon_gan.training.GANTrainer` step just taken updated G (one in ``d_steps``)."""
+    return (trainer.iterations - 1) % trainer.d_steps == 0
+
+
 class EMASampling:
     """Mixin for a family with an ``ema_decay`` option: keep an EMA copy of G and draw pictures with it.
 
-    ``ema_decay`` 0 keeps no copy (pictures from G itself).
+    ``ema_decay`` 0 keeps no copy (pictures from G itself). The family moves the
+    copy with :meth:`update_ema_generator` after every G update, from
+    :meth:`ema_callbacks` or from its own callback (StyleGAN moves its average
+    w first, so the copy takes the new one); :meth:`state` holds the count.
     """
 
     ema_updates = 0
@@ -69,23 +84,29 @@ class EMASampling:
     def sampling_generator(self, netG):
         return self.extras.get(EMA_FILE, netG)
 
+    def update_ema_generator(self, netG):
+        """Move the EMA copy (if kept) towards ``netG`` by the ramped decay, and count the update."""
+        ema = self.extras.get(EMA_FILE)
+        if ema is not None:
+            update_ema(ema, netG, ema_decay(self.options.ema_decay, self.ema_updates))
+            self.ema_updates += 1
+
     def ema_callbacks(self):
-        return [ema_callback(self, self.options.ema_decay)] if self.options.ema_decay else []
+        return [ema_callback(self)] if self.options.ema_decay else []
+
+    def state(self):
+        return {"ema_updates": self.ema_updates}
+
+    def load_state(self, state):
+        self.ema_updates = int(state.get("ema_updates", 0))
 
 
-def ema_callback(family, decay):
-    """A :class:`~gluon_gan.training.Callback` that moves ``family.extras[EMA_FILE]`` after every G update.
-
-    The family keeps ``ema_updates`` (the count so far) in its state.
-    """
-    from .training import Callback
+def ema_callback(family):
+    """A :class:`~gluon_gan.training.Callback` calling ``family.update_ema_generator`` after every G update."""
+    from .training import Callback  # here: gluon_gan.training imports the families
 
     class EMAUpdate(Callback):
         def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
-            if (trainer.iterations - 1) % trainer.d_steps:  # no G update in this step
-                return
-            ema = family.extras.get(EMA_FILE)
-            if ema is not None:
-                update_ema(ema, trainer.netG, ema_decay(decay, family.ema_updates))
-                family.ema_updates += 1
+            if generator_updated(trainer):
+                family.update_ema_generator(trainer.netG)
     return EMAUpdate()

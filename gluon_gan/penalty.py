@@ -16,7 +16,8 @@ Dense (W)           ``h W^T + b``                ``g W``
 LeakyReLU(a)        ``max(h, a h)``              ``g * (1 if h > 0 else a)``
 ReLU / tanh / sig.  ...                          ``g * 1[h>0]`` / ``g(1-y^2)`` / ``g y(1-y)``
 Flatten             ``reshape``                  ``reshape`` back
-equalised layers    the same with ``c W``        the same with ``c W`` (``c = sqrt(2/fan_in)``)
+equalised layers    the same with ``c W`` and    the same with ``c W`` (``c = gain * m / sqrt(fan_in)``,
+                    bias ``m b``                 ``m`` = ``lr_mul``, 1 unless set)
 taped blocks        the block's own forward      the block's own rule (``taped_forward``)
 ==================  ===========================  =========================================
 
@@ -87,6 +88,13 @@ def _weight(F, layer, param):
     return w
 
 
+def _bias(F, layer, param):
+    if layer.bias is None:
+        return None
+    b = param(layer.bias)
+    return layer.runtime_bias(F, b) if hasattr(layer, "runtime_bias") else b  # an equalised layer's lr_mul
+
+
 def _layer(F, layer, h, param):
     """``(output, backward)``: the layer's forward on ``h`` and a function mapping dL/d(output) to dL/dh."""
     if hasattr(layer, "taped_forward"):
@@ -94,15 +102,13 @@ def _layer(F, layer, h, param):
     if isinstance(layer, nn.Conv2D):
         kw = layer._kwargs
         w = _weight(F, layer, param)
-        if layer.bias is None:
-            y = F.Convolution(h, w, **kw)
-        else:
-            y = F.Convolution(h, w, param(layer.bias), **kw)
+        b = _bias(F, layer, param)
+        y = F.Convolution(h, w, **kw) if b is None else F.Convolution(h, w, b, **kw)
         in_channels = layer.weight.shape[1]
         return y, lambda g: _conv_input_gradient(F, g, w, h, kw, in_channels)
     if isinstance(layer, nn.Dense):
         w = _weight(F, layer, param)
-        b = None if layer.bias is None else param(layer.bias)
+        b = _bias(F, layer, param)
         y = F.FullyConnected(h, w, b, num_hidden=layer._units, flatten=layer._flatten, no_bias=b is None)
 
         def back(g):

@@ -9,7 +9,8 @@ from gluon_gan import checkpoint, penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
 from gluon_gan.losses import get_loss
-from gluon_gan.stylegan import AdaIN, EqualizedConv2D, EqualizedDense, PixelNorm, StyleGenerator
+from gluon_gan.layers import EqConv2D, EqDense, PixelNorm
+from gluon_gan.stylegan import AdaIN, StyleGenerator
 from gluon_gan.stylegan import ema as ema_lib
 from gluon_gan.stylegan.figures import style_groups
 from gluon_gan.stylegan.inputs import crossover_mask, mixing_mask, truncation_psi
@@ -59,15 +60,15 @@ def test_adain_maps_have_the_style_mean_and_std():
 def test_pixel_norm_and_equalised_layers_match_numpy():
     rs = np.random.RandomState(0)
     z = rs.normal(size=(4, 7))
-    out = PixelNorm()(mx.nd.array(z)).asnumpy()
+    out = PixelNorm(7)(mx.nd.array(z).reshape((4, 7, 1, 1))).asnumpy()
     np.testing.assert_allclose((out ** 2).mean(axis=1), 1.0, rtol=1e-5)
-    dense = EqualizedDense(3, 7, gain=2.0, lr_mul=0.5, bias_init=1.0)
+    dense = EqDense(3, in_units=7, gain=2.0, lr_mul=0.5, bias_init=1.0)
     dense.initialize()
     w, b = dense.weight.data().asnumpy(), dense.bias.data().asnumpy()
     np.testing.assert_allclose(b * 0.5, 1.0)  # the effective bias starts at bias_init
     np.testing.assert_allclose(dense(mx.nd.array(z)).asnumpy(), z @ (w * 2.0 * 0.5 / np.sqrt(7)).T + b * 0.5,
                                rtol=1e-5)
-    conv = EqualizedConv2D(2, 3, kernel=1, gain=3.0)
+    conv = EqConv2D(2, 1, in_channels=3, gain=3.0)
     conv.initialize()
     x = rs.normal(size=(2, 3, 4, 4))
     w = conv.weight.data().asnumpy()[:, :, 0, 0] * 3.0 / np.sqrt(3)

@@ -143,12 +143,6 @@ class MSGGAN(EMASampling, ModelFamily):
     def callbacks(self, config):
         return self.ema_callbacks()
 
-    def state(self):
-        return {"ema_updates": self.ema_updates}
-
-    def load_state(self, state):
-        self.ema_updates = int(state.get("ema_updates", 0))
-
     def initialize(self, net, ctx):
         """Equalised layers draw N(0, 1) weights and zero biases themselves."""
         net.initialize(mx.init.Normal(1.0), ctx=ctx, force_reinit=True)

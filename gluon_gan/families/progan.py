@@ -228,12 +228,11 @@ class ProGAN(EMASampling, ModelFamily):
 
     def state(self):
         stage, alpha = self.phase()
-        return {"images_shown": self.images_shown, "resolution": resolution(stage), "alpha": alpha,
-                "ema_updates": self.ema_updates}
+        return dict(images_shown=self.images_shown, resolution=resolution(stage), alpha=alpha, **super().state())
 
     def load_state(self, state):
+        super().load_state(state)
         self.images_shown = int(state.get("images_shown", 0))
-        self.ema_updates = int(state.get("ema_updates", 0))
         self.apply_phase()
 
     # ---- inputs and outputs -------------------------------------------------------------------------

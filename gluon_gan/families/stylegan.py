@@ -13,17 +13,16 @@ import dataclasses
 
 import mxnet as mx
 
+from ..ema import EMASampling
 from ..errors import GluonGanError
 from ..models import Discriminator
 from ..options import option
 from ..stylegan import StyleGenerator, layer_resolutions
-from ..stylegan import ema as ema_lib
 from ..stylegan import figures as figures_lib
+from ..stylegan.ema import update_w_avg
 from ..stylegan.inputs import mixing_mask, noise_for_latents, random_noise, truncation_psi
 from . import register_family
 from .base import ModelFamily
-
-EMA_FILE = "Generator_ema.params"
 
 
 @dataclasses.dataclass
@@ -38,7 +37,8 @@ class StyleGANOptions:
     fmap_max: int = option(128, "most feature maps of any synthesis layer", min=1)
     ndf: int = option(64, "discriminator width (the DCGAN discriminator)", min=1)
     mixing: float = option(0.9, "share of training samples drawn with style mixing (0 to 1)", min=0)
-    ema_decay: float = option(0.999, "decay of the EMA generator per G step (ramped up over the first steps)", min=0)
+    ema_decay: float = option(0.999, "decay of the EMA generator per G step (ramped up over the first steps); 0: "
+                                     "pictures from G itself", min=0)
     w_avg_decay: float = option(0.995, "decay of the tracked average w that truncation pulls towards", min=0)
     r1_gamma: float = option(0.0, "R1 penalty weight gamma on real images (0: off; the paper uses 10)", min=0)
     r1_interval: int = option(1, "apply R1 on every k-th D step only, weighted k times (StyleGAN2's lazy "
@@ -49,7 +49,7 @@ class StyleGANOptions:
 
 
 @register_family
-class StyleGAN(ModelFamily):
+class StyleGAN(EMASampling, ModelFamily):
     """Mapping network + AdaIN synthesis with noise, mixing, truncation and an EMA generator; DCGAN's D."""
 
     name = "stylegan"
@@ -73,7 +73,6 @@ class StyleGAN(ModelFamily):
             raise GluonGanError("stylegan options must be positive (r1_gamma, truncation_layers: >= 0)")
         if o.r1_interval < 1:
             raise GluonGanError("--r1-interval must be at least 1")
-        self.ema_updates = 0
         self.d_updates = 0  # D steps taken (the lazy R1 schedule counts them)
         self._r1 = None
 
@@ -97,16 +96,6 @@ class StyleGAN(ModelFamily):
         norm = "none" if needs_plain else getattr(self.loss, "discriminator_norm", "batch")
         return Discriminator(ndf=self.options.ndf, nc=self.image_shape[0], norm=norm,
                              spectral_norm=self.spectral_norm, size=self.image_shape[1])
-
-    def extra_networks(self, netG, ctx):
-        ema = self.build_generator()
-        self.initialize(ema, ctx)
-        ema_lib.copy_parameters(netG, ema)
-        self.hybridize(ema)
-        return {EMA_FILE: ema}
-
-    def sampling_generator(self, netG):
-        return self.extras.get(EMA_FILE, netG)
 
     # ---- inputs -----------------------------------------------------------------------------------
     def training_inputs(self, z):
@@ -160,17 +149,14 @@ class StyleGAN(ModelFamily):
 
     def after_generator_step(self, netG, batch_size):
         """Track the average w in G, then move the EMA generator towards G (the decay ramps up from 0.1)."""
-        ema_lib.update_w_avg(netG, batch_size, self.options.w_avg_decay)
-        ema = self.extras.get(EMA_FILE)
-        if ema is not None:
-            ema_lib.update_ema(ema, netG, ema_lib.ema_decay(self.options.ema_decay, self.ema_updates))
-            self.ema_updates += 1
+        update_w_avg(netG, batch_size, self.options.w_avg_decay)
+        self.update_ema_generator(netG)
 
     def state(self):
-        return {"ema_updates": self.ema_updates, "d_updates": self.d_updates}
+        return dict(super().state(), d_updates=self.d_updates)
 
     def load_state(self, state):
-        self.ema_updates = int(state.get("ema_updates", 0))
+        super().load_state(state)
         self.d_updates = int(state.get("d_updates", 0))
 
     def figures(self, netG, out_prefix, seed=0, ctx=None):

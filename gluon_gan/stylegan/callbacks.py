@@ -1,4 +1,5 @@
 """The training-loop hook of the ``stylegan`` family (kept apart: :mod:`gluon_gan.training` imports the families)."""
+from ..ema import generator_updated
 from ..training import Callback
 
 
@@ -11,5 +12,5 @@ class StyleGANUpdates(Callback):
 
     def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
         self.family.after_discriminator_step()
-        if (trainer.iterations - 1) % trainer.d_steps == 0:
+        if generator_updated(trainer):
             self.family.after_generator_step(trainer.netG, batch_size)

@@ -20,8 +20,8 @@ import math
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
-from .blocks import LEAKY_SLOPE, LRELU_GAIN, AdaIN, ConstantInput, EqualizedConv2D, EqualizedDense, \
-    NoiseInjection, PixelNorm, upsample2x
+from ..layers import LEAKY_SLOPE, EqConv2D, EqDense, PixelNorm, upsample
+from .blocks import AdaIN, ConstantInput, NoiseInjection
 
 
 def check_resolution(resolution):
@@ -49,10 +49,10 @@ class MappingNetwork(nn.HybridSequential):
     def __init__(self, nz, w_dim, layers=8, lr_mul=0.01, **kwargs):
         super().__init__(**kwargs)
         with self.name_scope():
-            self.add(PixelNorm())
+            self.add(PixelNorm(nz))
             prev = nz
             for _ in range(layers):
-                self.add(EqualizedDense(w_dim, prev, gain=LRELU_GAIN, lr_mul=lr_mul), nn.LeakyReLU(LEAKY_SLOPE))
+                self.add(EqDense(w_dim, in_units=prev, lr_mul=lr_mul), nn.LeakyReLU(LEAKY_SLOPE))
                 prev = w_dim
 
 
@@ -67,16 +67,16 @@ class StyleLayer(HybridBlock):
         super().__init__(**kwargs)
         self.upsample, self.has_noise, self._in_channels = upsample, noise, in_channels
         with self.name_scope():
-            self.conv = EqualizedConv2D(channels, in_channels, use_bias=False) if conv else None
+            self.conv = EqConv2D(channels, 3, 1, 1, in_channels=in_channels, use_bias=False) if conv else None
             self.noise = NoiseInjection(channels) if noise else None
             self.bias = self.params.get("bias", shape=(channels,), init=mx.init.Zero())
-            self.style_scale = EqualizedDense(channels, w_dim, bias_init=1.0)
-            self.style_bias = EqualizedDense(channels, w_dim)
+            self.style_scale = EqDense(channels, in_units=w_dim, gain=1.0, bias_init=1.0)
+            self.style_bias = EqDense(channels, in_units=w_dim, gain=1.0)
             self.adain = AdaIN(channels, resolution)
 
     def hybrid_forward(self, F, x, w, *noise, bias):
         if self.upsample:
-            x = upsample2x(F, x, self._in_channels)
+            x = upsample(F, x, 2, self._in_channels)  # the grouped-convolution form: its backward is faster
         if self.conv is not None:
             x = self.conv(x)
         if self.noise is not None:
@@ -116,7 +116,7 @@ class StyleGenerator(HybridBlock):
                 self.layers.add(StyleLayer(prev, width, w_dim, res, conv=not first, upsample=not first, noise=noise),
                                 StyleLayer(width, width, w_dim, res, noise=noise))
                 prev = width
-            self.to_rgb = EqualizedConv2D(nc, prev, kernel=1, gain=1.0)
+            self.to_rgb = EqConv2D(nc, 1, in_channels=prev, gain=1.0)
 
     @property
     def num_layers(self):
