@@ -284,6 +284,33 @@ def test_input_gradient_of_the_dcgan_critic_equals_autograd(sn):
     np.testing.assert_allclose(penalty.input_gradient(d, x).asnumpy(), ref, rtol=1e-4, atol=1e-6 * np.abs(ref).max())
 
 
+
+def test_input_gradient_of_equalised_layers_with_a_learning_rate_multiplier():
+    """The taped forward runs an equalised layer's bias times lr_mul too, so it differentiates what D computes."""
+    from gluon_gan.layers import EqConv2D, EqDense
+    net = nn.HybridSequential()
+    net.add(EqConv2D(3, 3, 2, 1, in_channels=2, lr_mul=0.1, bias_init=0.5), nn.LeakyReLU(0.2), nn.Flatten(),
+            EqDense(1, in_units=48, lr_mul=0.1, bias_init=-0.3))
+    net.initialize()
+    rs = np.random.RandomState(2)
+    for p in net.collect_params().values():  # biases as large as the weights' output, so they move the kinks
+        p.set_data(p.data() + mx.nd.array(10 * rs.normal(size=p.shape)))
+    x = mx.nd.array(rs.normal(size=(3, 2, 7, 7)))
+    conv, dense = net[0], net[3]
+    plain = nn.Conv2D(3, 3, 2, 1, in_channels=2)
+    plain.initialize()
+    plain.weight.set_data(conv.weight.data() * 0.1 * np.sqrt(2 / 18))
+    plain.bias.set_data(conv.bias.data() * 0.1)
+    h = mx.nd.LeakyReLU(plain(x), slope=0.2).reshape((3, -1)).asnumpy()
+    by_hand = h @ (dense.weight.data().asnumpy() * 0.1 * np.sqrt(2 / 48)).T + dense.bias.data().asnumpy() * 0.1
+    np.testing.assert_allclose(net(x).asnumpy(), by_hand, rtol=1e-4, atol=1e-5)
+    score, grad = penalty.critic_and_input_gradient(mx.nd, net, x)
+    np.testing.assert_allclose(score.asnumpy(), by_hand, rtol=1e-4, atol=1e-5)
+    ref = _autograd_input_gradient(net, x)
+    assert np.abs(ref).max() > 1e-3
+    np.testing.assert_allclose(grad.asnumpy(), ref, rtol=1e-4, atol=1e-6)
+
+
 def _penalty_value(net, real, fake, eps):
     return penalty.GradientPenalty(net)(real, fake, eps)
 

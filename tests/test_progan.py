@@ -12,7 +12,7 @@ from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
 from gluon_gan.families.progan import Schedule
 from gluon_gan.growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, stage_count
-from gluon_gan.layers import EqConv2D, EqDense, MinibatchStdDev, PixelNorm, downsample
+from gluon_gan.layers import EqConv2D, EqDense, MinibatchStdDev, PixelNorm, downsample, upsample
 from gluon_gan.losses import get_loss
 
 TINY = {"image_size": 16, "widths": "6,5,4", "nz": 5, "fade_images": 8, "stable_images": 8}
@@ -110,6 +110,25 @@ def test_pixel_norm_gives_unit_rms_features():
     xs = x.asnumpy()
     np.testing.assert_allclose(y, xs / np.sqrt((xs ** 2).mean(axis=1, keepdims=True) + 1e-8), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(np.sqrt((y ** 2).mean(axis=1))[1], 1, rtol=1e-5)
+
+
+
+def test_upsample_by_grouped_convolution_equals_upsampling_forward_and_backward():
+    rs = np.random.RandomState(5)
+    x = mx.nd.array(rs.normal(size=(2, 3, 4, 5)))
+    g = mx.nd.array(rs.normal(size=(2, 3, 8, 10)))
+    results = []
+    for channels in (None, 3):  # UpSampling, then the grouped transposed convolution StyleGAN uses
+        xa = x.copy()
+        xa.attach_grad()
+        with autograd.record():
+            y = upsample(mx.nd, xa, 2, channels)
+        y.backward(g)
+        results.append((y.asnumpy(), xa.grad.asnumpy()))
+    xs, gs = x.asnumpy(), g.asnumpy()
+    for y, grad in results:
+        np.testing.assert_array_equal(y, xs.repeat(2, axis=2).repeat(2, axis=3))
+        np.testing.assert_allclose(grad, gs.reshape(2, 3, 4, 2, 5, 2).sum(axis=(3, 5)), rtol=1e-6, atol=1e-6)
 
 
 # ---------------------------------------------------------------- the fade-in

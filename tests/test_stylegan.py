@@ -222,6 +222,14 @@ def test_ema_update_maths_and_decay_ramp():
     assert ema_lib.ema_decay(0.999, 10 ** 6) == 0.999
 
 
+
+def test_ema_decay_zero_keeps_no_copy_and_draws_with_g():
+    family = create_family("stylegan", (3, 16, 16), dict(TINY, ema_decay=0))
+    g = family.initialize(family.build_generator(), mx.cpu())
+    family.extras = family.extra_networks(g, mx.cpu())
+    assert family.extras == {} and family.sampling_generator(g) is g
+
+
 def test_w_average_moves_towards_the_mean_w():
     g = tiny_generator()
     g.w_avg.set_data(mx.nd.ones(g.w_dim))
