@@ -172,12 +172,18 @@ class ImageBatches:
 
     def epoch(self, epoch, ctx=None):
         """Yield this epoch's batches, converted on ``ctx`` (host->device copies stay uint8)."""
+        order = self.epoch_order(epoch)
+        for i in range(len(self)):
+            yield self.batch(order[i * self.batch_size:(i + 1) * self.batch_size], ctx)
+
+    def epoch_order(self, epoch):
+        """This worker's share of the epoch's permutation, drawn from ``(seed, epoch)`` alone."""
         order = np.arange(len(self.images))
         if self.shuffle:
             np.random.RandomState((self.seed * 100003 + epoch) % (2 ** 32)).shuffle(order)
         per_part = len(order) // self.num_parts
-        order = order[self.part_index * per_part:(self.part_index + 1) * per_part]
-        ctx = ctx or mx.cpu()
-        for i in range(len(self)):
-            idx = np.sort(order[i * self.batch_size:(i + 1) * self.batch_size])
-            yield to_unit_range(mx.nd.array(self.images[idx], ctx=ctx, dtype="uint8"))
+        return order[self.part_index * per_part:(self.part_index + 1) * per_part]
+
+    def batch(self, indices, ctx=None):
+        """The images at ``indices`` (read in sorted order) as a float32 [-1, 1] batch on ``ctx``."""
+        return to_unit_range(mx.nd.array(self.images[np.sort(indices)], ctx=ctx or mx.cpu(), dtype="uint8"))

@@ -177,6 +177,14 @@ class _Staged(HybridBlock):
                 arr[:] = float(stage)
 
     _applied_key = None  # the (stage, fading) whose graph and frozen weights are in place; None: apply again
+    _rgb_attribute = None  # the child holding one RGB conv per stage ("to_rgb" in G, "from_rgb" in D)
+
+    def _stage_blocks(self):
+        """(block, in use) for every stage's block and RGB conv; a fade-in also uses the previous stage's."""
+        s, rgb = self._stage, getattr(self, self._rgb_attribute)
+        for i in range(self.stages):
+            yield self.blocks[i], i <= s
+            yield rgb[i], i == s or (self._fading and i == s - 1)
 
     def _freeze_unused(self):
         if self.alpha._data is None:  # not initialised yet: initialize() calls set_phase again
@@ -207,18 +215,14 @@ class _Staged(HybridBlock):
 class ProgressiveGenerator(_Staged):
     """z (N, nz, 1, 1) -> image (N, nc, r, r) at the current stage's resolution r (linear output, no tanh)."""
 
+    _rgb_attribute = "to_rgb"
+
     def __init__(self, nz, widths, nc=3, **kwargs):
         super().__init__(len(widths), **kwargs)
         self.nz, self.widths, self.nc = nz, list(widths), nc
         with self.name_scope():
             self.blocks = generator_blocks(nz, self.widths)
             self.to_rgb = to_rgb_layers(self.widths, nc)
-
-    def _stage_blocks(self):
-        s = self._stage
-        for i in range(self.stages):
-            yield self.blocks[i], i <= s
-            yield self.to_rgb[i], i == s or (self._fading and i == s - 1)
 
     def hybrid_forward(self, F, z, alpha, stage):
         s = self._stage
@@ -239,6 +243,8 @@ class ProgressiveDiscriminator(_Staged):
     equalised layers: :mod:`gluon_gan.penalty`).
     """
 
+    _rgb_attribute = "from_rgb"
+
     def __init__(self, widths, nc=3, group_size=0, **kwargs):
         super().__init__(len(widths), **kwargs)
         self.widths, self.nc = list(widths), nc
@@ -252,12 +258,6 @@ class ProgressiveDiscriminator(_Staged):
                 self.blocks.add(critic_output_block(self.widths[0], self.widths[0], group_size))
                 for prev, width in zip(self.widths, self.widths[1:]):
                     self.blocks.add(critic_block(width, width, prev))
-
-    def _stage_blocks(self):
-        s = self._stage
-        for i in range(self.stages):
-            yield self.blocks[i], i <= s
-            yield self.from_rgb[i], i == s or (self._fading and i == s - 1)
 
     def taped_forward(self, F, x, param):
         s = self._stage

@@ -46,6 +46,7 @@ import numpy as np
 from mxnet.gluon import HybridBlock, nn
 
 from .errors import GluonGanError
+from .layers import parameter_value, quiet_unused_parameters
 from .spectral import SNConv2D, SNDense
 
 NORM_EPS = 1e-12  # inside the square root, so the penalty stays differentiable at a zero gradient
@@ -176,7 +177,7 @@ def critic_and_input_gradient(F, critic, x, param=None):
     interact, so the gradient of the sum is every sample's own input gradient.
     """
     if param is None:
-        param = lambda p: p.data(x.context)  # noqa: E731
+        param = parameter_value(mx.nd, x)
     score, backward = taped_sequence(F, supported_layers(critic), x, param)
     return score, backward(F.ones_like(score))
 
@@ -219,16 +220,12 @@ class GradientPenalty(HybridBlock):
             self._clear_cached_op()
             self._trace_key, self._several = key, several
         if key[0] is not None:
-            from .layers import quiet_unused_parameters
             with quiet_unused_parameters():  # a growing critic keeps stages it does not use yet
                 return super().forward(eps, *(reals + fakes))
         return super().forward(eps, *(reals + fakes))
 
     def hybrid_forward(self, F, eps, *images):
-        if F is mx.sym:
-            param = lambda p: p.var()  # noqa: E731
-        else:
-            param = lambda p: p.data(eps.context)  # noqa: E731
+        param = parameter_value(F, eps)
         half = len(images) // 2
         x_hats = [F.broadcast_mul(eps, r) + F.broadcast_mul(1 - eps, f) for r, f in zip(images[:half], images[half:])]
         if self._several:
@@ -263,9 +260,5 @@ class R1Penalty(HybridBlock):
         self.critic = critic
 
     def hybrid_forward(self, F, real):
-        if F is mx.sym:
-            param = lambda p: p.var()  # noqa: E731
-        else:
-            param = lambda p: p.data(real.context)  # noqa: E731
-        _, grad = critic_and_input_gradient(F, self.critic, real, param)
+        _, grad = critic_and_input_gradient(F, self.critic, real, parameter_value(F, real))
         return 0.5 * self.gamma * F.sum(F.square(F.flatten(grad)), axis=1)

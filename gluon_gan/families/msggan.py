@@ -12,15 +12,13 @@ import dataclasses
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
-from ..ema import EMASampling
 from ..errors import GluonGanError
-from ..growing import (critic_block, critic_output_block, from_rgb, generator_blocks, per_stage, stage_count,
-                       to_rgb_layers)
+from ..growing import critic_block, critic_output_block, from_rgb, generator_blocks, to_rgb_layers
 from ..layers import downsample, parameter_value, upsample
 from ..penalty import supported_layers, taped_sequence
 from ..options import option
 from . import register_family
-from .base import ModelFamily
+from .pyramid import PyramidFamily, check_stddev_groups
 
 
 @dataclasses.dataclass
@@ -106,7 +104,7 @@ class MultiScaleDiscriminator(HybridBlock):
 
 
 @register_family
-class MSGGAN(EMASampling, ModelFamily):
+class MSGGAN(PyramidFamily):
     """MSG-GAN: one generator and one critic over all scales, no phases."""
 
     name = "msggan"
@@ -116,37 +114,19 @@ class MSGGAN(EMASampling, ModelFamily):
     defaults = {"loss": "hinge", "batch_size": 32,
                 "optimizer": ("adam", {"learning_rate": 3e-3, "beta1": 0.0, "beta2": 0.99, "epsilon": 1e-8})}
 
-    def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
-        super().__init__(image_shape, options, loss, spectral_norm)
-        if self.image_shape[1] != self.image_shape[2]:
-            raise GluonGanError("msggan trains on square images, not %dx%d" % self.image_shape[1:])
-        self.stages = stage_count(self.image_shape[1])
-        self.widths = per_stage(self.options.widths, self.stages, "--widths")
-
-    @classmethod
-    def train_shape(cls, options, data_shape):
-        return (data_shape[0], options.image_size, options.image_size)
-
     def build_generator(self):
         return MultiScaleGenerator(self.options.nz, self.widths, nc=self.image_shape[0])
 
     def build_discriminator(self):
-        if self.spectral_norm:
-            raise GluonGanError("msggan's critic uses the equalised learning rate; it has no spectral-norm variant")
+        self.check_no_spectral_norm()
         return MultiScaleDiscriminator(self.widths, nc=self.image_shape[0], group_size=self.options.mbstd_group)
 
     def make_batches(self, images, batch_size, seed=0, last_batch="discard", num_parts=1, part_index=0):
-        from .progan import check_stddev_groups
         check_stddev_groups(self.options.mbstd_group, [batch_size], last_batch)
         return super().make_batches(images, batch_size, seed, last_batch, num_parts, part_index)
 
     def callbacks(self, config):
         return self.ema_callbacks()
-
-    def initialize(self, net, ctx):
-        """Equalised layers draw N(0, 1) weights and zero biases themselves."""
-        net.initialize(mx.init.Normal(1.0), ctx=ctx, force_reinit=True)
-        return net
 
     def real_inputs(self, x):
         """The average-pooled pyramid of ``x``, smallest first, as G's outputs are ordered."""

@@ -15,17 +15,15 @@ output is. Sample grids upscale (nearest) to the final size, so growth shows.
 import dataclasses
 
 import mxnet as mx
-import numpy as np
 
-from ..data import ImageBatches, to_unit_range
-from ..ema import EMASampling
+from ..data import ImageBatches
 from ..errors import GluonGanError
-from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution, stage_count
+from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
 from ..layers import blend, downsample, upsample
 from ..losses import WGANGPLoss
 from ..options import option
 from . import register_family
-from .base import ModelFamily
+from .pyramid import PyramidFamily, check_stddev_groups
 
 
 @dataclasses.dataclass
@@ -62,16 +60,6 @@ class ProgressiveWGANGP(WGANGPLoss):
 
     def optimizer_defaults(self, role):
         return PAPER_ADAM
-
-
-def check_stddev_groups(group, batch_sizes, last_batch):
-    """A one-line error, before training, for batches the minibatch-stddev groups cannot split."""
-    if not group:
-        return
-    uneven = [b for b in batch_sizes if b % group]
-    if uneven or last_batch == "keep":
-        raise GluonGanError("--mbstd-group %d needs every batch to be a multiple of it (%s); use --mbstd-group 0"
-                            % (group, "got %d" % uneven[0] if uneven else "--keep-last-batch gives a short one"))
 
 
 class Schedule:
@@ -142,24 +130,18 @@ class ProgressiveBatches(ImageBatches):
         return len(self._sizes(self.family.images_shown))
 
     def epoch(self, epoch, ctx=None):
-        order = np.arange(len(self.images))
-        if self.shuffle:
-            np.random.RandomState((self.seed * 100003 + epoch) % (2 ** 32)).shuffle(order)
-        per_part = len(order) // self.num_parts
-        order = order[self.part_index * per_part:(self.part_index + 1) * per_part]
-        ctx = ctx or mx.cpu()
+        order = self.epoch_order(epoch)
         pos = 0
-        while pos < per_part:
+        while pos < len(order):
             size = self.family.schedule.batch_size(self.family.images_shown)  # advanced by the family's callback
-            if pos + size > per_part and (self.last_batch == "discard" or pos == per_part):
+            if pos + size > len(order) and (self.last_batch == "discard" or pos == len(order)):
                 return
-            idx = np.sort(order[pos:pos + size])
+            yield self.batch(order[pos:pos + size], ctx)
             pos += size
-            yield to_unit_range(mx.nd.array(self.images[idx], ctx=ctx, dtype="uint8"))
 
 
 @register_family
-class ProGAN(EMASampling, ModelFamily):
+class ProGAN(PyramidFamily):
     """Progressive growing: equalised learning rate, pixel norm, minibatch stddev, WGAN-GP plus drift."""
 
     name = "progan"
@@ -173,37 +155,23 @@ class ProGAN(EMASampling, ModelFamily):
             loss = ProgressiveWGANGP(weight=loss.weight)
         super().__init__(image_shape, options, loss, spectral_norm)
         o = self.options
-        if self.image_shape[1] != self.image_shape[2]:
-            raise GluonGanError("progan trains on square images, not %dx%d" % self.image_shape[1:])
-        self.stages = stage_count(self.image_shape[1])
-        self.widths = per_stage(o.widths, self.stages, "--widths")
         batch_sizes = per_stage(o.batch_sizes or str(self.defaults["batch_size"]), self.stages, "--batch-sizes")
         self.schedule = Schedule(self.stages, o.fade_images, o.stable_images, batch_sizes)
         self.images_shown = 0
         self._networks = []
-
-    @classmethod
-    def train_shape(cls, options, data_shape):
-        return (data_shape[0], options.image_size, options.image_size)
 
     # ---- networks -----------------------------------------------------------------------------------
     def build_generator(self):
         return self._track(ProgressiveGenerator(self.options.nz, self.widths, nc=self.image_shape[0]))
 
     def build_discriminator(self):
-        if self.spectral_norm:
-            raise GluonGanError("progan's critic uses the equalised learning rate; it has no spectral-norm variant")
+        self.check_no_spectral_norm()
         return self._track(ProgressiveDiscriminator(self.widths, nc=self.image_shape[0],
                                                     group_size=self.options.mbstd_group))
 
     def _track(self, net):
         self._networks.append(net)
         net.set_phase(*self.phase())
-        return net
-
-    def initialize(self, net, ctx):
-        """Equalised layers draw N(0, 1) weights and zero biases themselves; the default init is never used."""
-        net.initialize(mx.init.Normal(1.0), ctx=ctx, force_reinit=True)
         return net
 
     # ---- the phase ----------------------------------------------------------------------------------
