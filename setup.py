@@ -13,6 +13,8 @@ setup(
     install_requires=["numpy>=1.17,<1.24", "matplotlib>=3.3", "pillow"],  # pillow comes with matplotlib
     extras_require={
         "cpu": ["mxnet==1.9.1"],
-        "test": ["pytest>=7"],
+        "test": ["pytest>=7", "scipy>=1.10,<1.16"],  # scipy: the style-transfer L-BFGS tests
+        # style transfer's L-BFGS (scipy.optimize); 1.15 is the last series that accepts numpy 1.23
+        "style": ["scipy>=1.10,<1.16"],
     },
 )
