@@ -161,12 +161,14 @@ def main(argv=None):
                 "%s.step%04d%s" % (root, step, ext)
             images.save_image(finish(images.from_batch(image), content, settings), path)
 
-    result = stylise(net, content, styles, settings, ctx=ctx, callback=on_step)
+    stats = {}
+    result = stylise(net, content, styles, settings, ctx=ctx, callback=on_step, stats=stats)
     images.save_image(result, out)
     elapsed = time.time() - clock["start"]
-    print("wrote %s (%dx%d%s) in %.1f s: %d %s steps, %.2f s/step"
+    print("wrote %s (%dx%d%s) in %.1f s: %d %s steps, %d loss+gradient evaluations, %.2f s/evaluation"
           % (out, result.shape[1], result.shape[0], ", RANDOM VGG WEIGHTS" if args.random_weights else "",
-             elapsed, clock["steps"], settings.optimizer, elapsed / max(clock["steps"], 1)))
+             elapsed, clock["steps"], settings.optimizer, stats["evaluations"],
+             elapsed / max(stats["evaluations"], 1)))
 
 
 if __name__ == "__main__":

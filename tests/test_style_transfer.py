@@ -140,9 +140,11 @@ def test_a_few_steps_lower_the_total_loss(optimizer):
         result = lbfgs(obj, start, steps=5, callback=callback)
     else:
         result = adam(obj, start, steps=5, learning_rate=0.02, callback=callback)
+    evaluations = obj.evaluations - 1  # the one just above
     after, _, _ = obj.loss_and_gradient(result)
     assert after < 0.8 * before, (before, after)
     assert seen == [1, 2, 3, 4, 5]
+    assert evaluations >= 5 if optimizer == "lbfgs" else evaluations == 5
     assert result.shape == start.shape
     assert 0.0 <= result.min().asscalar() and result.max().asscalar() <= 1.0
 

@@ -30,6 +30,7 @@ class StyleObjective:
         self._index = {name: i for i, name in enumerate(net.outputs)}
         self.content_targets = {}
         self.style_targets = {}
+        self.evaluations = 0  # forward passes of a candidate image: L-BFGS's line search may take several a step
 
     def _features(self, image):
         out = self.net(image)
@@ -53,6 +54,7 @@ class StyleObjective:
 
     def losses(self, image):
         """(total, {"content", "style", "variation"}) as scalar NDArrays; record autograd around it for gradients."""
+        self.evaluations += 1
         feats = self._features(image)
         zero = mx.nd.zeros((1,), ctx=image.context)
         content = zero

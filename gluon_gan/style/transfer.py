@@ -30,7 +30,7 @@ class StyleSettings:
     content_layers: dict = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
     style_layers: dict = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
     content_weight: float = 1.0
-    style_weight: float = 1e3
+    style_weight: float = 10.0
     variation_weight: float = 1.0
     variation_power: int = 2
     init: str = "content"
@@ -83,12 +83,13 @@ def initial_image(content, init, noise_share, seed):
     return ((1.0 - noise_share) * content + noise_share * noise).astype(np.float32)
 
 
-def stylise(net, content, styles, settings, ctx=None, callback=None):
+def stylise(net, content, styles, settings, ctx=None, callback=None, stats=None):
     """Content (HWC [0, 1]) redrawn in the blended style of ``styles`` [(HWC, weight)]; returns HWC [0, 1].
 
     ``net`` is a :class:`~.vgg.VGGFeatures` computing at least the content and
     style layers. ``callback(level, step, steps, image, parts)`` is called after
-    every optimiser step (``image`` a (1, 3, H, W) NDArray).
+    every optimiser step (``image`` a (1, 3, H, W) NDArray). ``stats``, a dict if
+    given, receives ``evaluations``: the loss-and-gradient evaluations made.
     """
     settings.check()
     if not styles:
@@ -122,6 +123,8 @@ def stylise(net, content, styles, settings, ctx=None, callback=None):
 
         result = images.from_batch(optimise(objective, images.to_batch(start, ctx), steps, settings.optimizer,
                                             settings.learning_rate, on_step))
+        if stats is not None:
+            stats["evaluations"] = objective.evaluations
     return finish(result, full_content, settings)
 
 

@@ -19,10 +19,7 @@ import mxnet as mx
 from mxnet.gluon import nn
 
 from ..errors import GluonGanError
-
-# What the model zoo's ImageNet weights expect: RGB in [0, 1], then per-channel mean/std.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from ..features import IMAGENET_MEAN, IMAGENET_STD  # what the zoo's ImageNet weights expect, after [0, 1]
 
 DEPTHS = (16, 19)
 
