@@ -143,18 +143,20 @@ def main(argv=None):
              ", ".join(map(str, settings.level_sizes())), settings.optimizer, ctx, settings.content_weight,
              settings.style_weight, settings.variation_weight)
 
-    clock = {"start": time.time(), "level": None, "level_start": time.time(), "steps": 0}
+    clock = {"level": None, "step": 0, "time": time.time(), "steps": 0}  # at the last log line
 
     def on_step(level, step, steps, image, parts):
-        if clock["level"] != level:
-            clock["level"], clock["level_start"] = level, time.time()
+        if clock["level"] != level:  # a new level starts counting its steps from 0
+            clock["level"], clock["step"] = level, 0
         clock["steps"] += 1
         if step % args.log_every == 0 or step == steps:
+            now = time.time()
             weighted = {k: v * getattr(settings, k + "_weight") for k, v in parts.items()}
             log.info("level %d/%d %dx%d step %d/%d: total %.4g = content %.4g + style %.4g + variation %.4g "
                      "(%.2f s/step)", level, settings.levels, image.shape[3], image.shape[2], step, steps,
                      sum(weighted.values()), weighted["content"], weighted["style"], weighted["variation"],
-                     (time.time() - clock["level_start"]) / step)
+                     (now - clock["time"]) / (step - clock["step"]))
+            clock["step"], clock["time"] = step, now
         if args.snapshot_every and step % args.snapshot_every == 0:
             root, ext = os.path.splitext(out)
             path = "%s.level%d.step%04d%s" % (root, level, step, ext) if settings.levels > 1 else \
@@ -162,12 +164,13 @@ def main(argv=None):
             images.save_image(finish(images.from_batch(image), content, settings), path)
 
     stats = {}
+    started = clock["time"] = time.time()
     result = stylise(net, content, styles, settings, ctx=ctx, callback=on_step, stats=stats)
+    elapsed = time.time() - started
     images.save_image(result, out)
-    elapsed = time.time() - clock["start"]
-    print("wrote %s (%dx%d%s) in %.1f s: %d %s steps, %d loss+gradient evaluations, %.2f s/evaluation"
+    print("wrote %s (%dx%d%s): %d %s steps, %d loss+gradient evaluations in %.1f s, %.2f s/evaluation"
           % (out, result.shape[1], result.shape[0], ", RANDOM VGG WEIGHTS" if args.random_weights else "",
-             elapsed, clock["steps"], settings.optimizer, stats["evaluations"],
+             clock["steps"], settings.optimizer, stats["evaluations"], elapsed,
              elapsed / max(stats["evaluations"], 1)))
 
 

@@ -252,6 +252,8 @@ def test_the_older_zoo_naming_loads_too(zoo_file, tmp_path):
     b = vgg.load_vgg_features(["conv5_1"], params=legacy)
     x = nd(np.random.RandomState(9).rand(1, 3, 32, 32))
     np.testing.assert_array_equal(a(x)[0].asnumpy(), b(x)[0].asnumpy())
+    with pytest.raises(GluonGanError, match="has 16 convolutions, more than VGG-16's 13"):
+        vgg.load_vgg_features(["conv1_1"], depth=16, params=legacy)
 
 
 def one_line(err):
