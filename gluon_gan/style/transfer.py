@@ -53,9 +53,9 @@ class StyleSettings:
             raise GluonGanError("--steps must be at least 1")
         if self.levels < 1:
             raise GluonGanError("--levels must be at least 1")
-        if self.size >> (self.levels - 1) < images.MIN_SIZE:
+        if self.level_sizes()[0] < images.MIN_SIZE:
             raise GluonGanError("--levels %d at --size %d would start at %d pixels; at least %d are needed"
-                                % (self.levels, self.size, self.size >> (self.levels - 1), images.MIN_SIZE))
+                                % (self.levels, self.size, self.level_sizes()[0], images.MIN_SIZE))
         if self.init not in INITS:
             raise GluonGanError("--init must be one of %s, not %r" % (", ".join(INITS), self.init))
         if not 0.0 <= self.init_noise <= 1.0:
