@@ -133,7 +133,8 @@ def main(argv=None):
     if args.random_weights:
         out = labelled(out, RANDOM_LABEL)
         log.warning("RANDOM WEIGHTS: VGG-%d with random filters (seed %d), not trained ones; expect a weaker, "
-                    "texture-only effect. Writing %s", depth, args.seed, out)
+                    "texture-only effect (their Gram matrices are small: try --style-weight 1000). Writing %s",
+                    depth, args.seed, out)
     net = load_vgg_features(outputs, depth=depth, pooling=args.pooling, params=args.vgg_params,
                             random_weights=args.random_weights, seed=args.seed, ctx=ctx)
     if not args.random_weights:
