@@ -17,7 +17,6 @@ DEFAULT_OUTPUTS = ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv4_2", "conv5
 
 
 def narrow_channels(depth=19):
-    layers, _ = vgg.block_spec(depth)
     return {name: NARROW[int(name[4]) - 1] for name in vgg.layer_names(depth)}
 
 
@@ -154,7 +153,7 @@ def test_gradient_matches_a_finite_difference():
     content, style = pictures()
     obj = objective_for(small_net(), content, style, style_weight=10.0, variation_weight=1.0)
     x = images.to_batch(np.random.RandomState(6).rand(*content.shape))
-    total, _, grad = obj.loss_and_gradient(x)
+    _, _, grad = obj.loss_and_gradient(x)
     direction = grad / mx.nd.norm(grad)  # along the gradient the slope is |grad|, large against float32 noise
     eps = 1e-3
     plus, _, _ = obj.loss_and_gradient(x + eps * direction)
@@ -190,6 +189,7 @@ def test_match_luminance_takes_the_contents_mean_and_spread():
 
 @pytest.mark.parametrize("bad, message", [
     (dict(size=8), "--size 8 is too small"),
+    (dict(size=20000), "--size 20000 is too large: at most 8192"),
     (dict(size=64, levels=3), "would start at 16 pixels"),
     (dict(init="zeros"), "--init"),
     (dict(steps=0), "--steps"),

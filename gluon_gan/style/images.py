@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import GluonGanError
 
 MIN_SIZE = 32  # conv5_x sits behind four 2x poolings: smaller images leave it 1-2 pixels wide
+MAX_SIZE = 8192  # a guard against typos: VGG-19's activations at 8192 px already take ~300 GB
 
 # NTSC YIQ: Y is luminance, I and Q carry the colour.
 RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],

@@ -49,6 +49,9 @@ class StyleSettings:
         if self.size < images.MIN_SIZE:
             raise GluonGanError("--size %d is too small: at least %d pixels (conv5 sits behind four 2x poolings)"
                                 % (self.size, images.MIN_SIZE))
+        if self.size > images.MAX_SIZE:
+            raise GluonGanError("--size %d is too large: at most %d pixels (VGG's activations alone would need "
+                                "about %.0f GB)" % (self.size, images.MAX_SIZE, self.size ** 2 * 4e-9 * 1200))
         if self.steps < 1 or (self.coarse_steps is not None and self.coarse_steps < 1):
             raise GluonGanError("--steps must be at least 1")
         if self.levels < 1:
