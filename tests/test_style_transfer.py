@@ -381,3 +381,17 @@ def test_cli_random_weights_are_labelled_in_the_name_and_log(pictures_on_disk, t
     assert os.path.isfile(str(tmp_path / "result.random-weights.png"))
     assert not os.path.exists(str(tmp_path / "result.png"))
     assert any("RANDOM WEIGHTS" in r.getMessage() for r in caplog.records)
+
+
+def test_initial_images_and_style_scale():
+    from gluon_gan.style.transfer import _style_at, initial_image
+    content = pictures(size=40)[0]
+    noise = initial_image(content, "noise", 0.5, seed=3)
+    assert noise.shape == content.shape and 0.0 <= noise.min() and noise.max() <= 1.0
+    np.testing.assert_array_equal(initial_image(content, "noise", 0.5, seed=3), noise)  # seeded
+    np.testing.assert_allclose(initial_image(content, "blend", 0.25, seed=3), 0.75 * content + 0.25 * noise,
+                               rtol=1e-6)
+    np.testing.assert_array_equal(initial_image(content, "content", 0.5, seed=3), content)
+    style = np.zeros((60, 90, 3), np.float32)
+    assert _style_at(style, 128 * 0.5).shape == (43, 64, 3)  # --style-scale 0.5 at a 128-pixel level
+    assert _style_at(style, 10).shape[1] == images.MIN_SIZE  # never below what conv5 needs
