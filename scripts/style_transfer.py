@@ -78,6 +78,9 @@ def parse_args(argv=None):
                         "strokes (default: %(default)s)")
     p.add_argument("--keep-colours", "--preserve-colors", action="store_true",
                    help="transfer only luminance, keep the content's colours (Gatys et al. 2017)")
+    p.add_argument("--normalise-layers", action="store_true",
+                   help="divide each layer's loss by its target's mean square, so the weights mean the same "
+                        "for any network (not the paper's formulas; try --style-weight 1)")
     p.add_argument("--snapshot-every", type=int, default=0, metavar="N",
                    help="also write the image every N steps as OUT.stepNNNN.png (default: never)")
     p.add_argument("--log-every", type=int, default=10, metavar="N",
@@ -121,7 +124,7 @@ def main(argv=None):
         variation_weight=args.variation_weight, variation_power=args.variation_power, init=args.init,
         init_noise=args.init_noise, steps=args.steps, coarse_steps=args.coarse_steps, levels=args.levels,
         optimizer=args.optimizer, learning_rate=args.lr, style_scale=args.style_scale,
-        keep_colours=args.keep_colours, seed=args.seed).check()
+        keep_colours=args.keep_colours, normalise_layers=args.normalise_layers, seed=args.seed).check()
     content = images.load_image(args.content, "content image")
     blend = args.style_blend or [1.0] * len(args.style)
     if any(w <= 0 for w in blend):

@@ -395,3 +395,29 @@ def test_initial_images_and_style_scale():
     style = np.zeros((60, 90, 3), np.float32)
     assert _style_at(style, 128 * 0.5).shape == (43, 64, 3)  # --style-scale 0.5 at a 128-pixel level
     assert _style_at(style, 10).shape[1] == images.MIN_SIZE  # never below what conv5 needs
+
+
+def test_normalised_layers_make_the_losses_independent_of_the_networks_scale():
+    """Doubling every response scales content losses by 4 and style losses by 16, unless layers are normalised."""
+    content, style = pictures()
+    net = small_net()
+
+    class Doubled:
+        outputs = net.outputs
+
+        def __call__(self, x):
+            return [2 * f for f in net(x)]
+
+    x = images.to_batch(np.random.RandomState(11).rand(*content.shape))
+    plain = {}
+    for normalise in (False, True):
+        for name, model in (("net", net), ("doubled", Doubled())):
+            obj = objective_for(model, content, style, normalise_layers=normalise)
+            plain[normalise, name] = {k: v.asscalar() for k, v in obj.losses(x)[1].items()}
+    assert np.isclose(plain[False, "doubled"]["content"], 4 * plain[False, "net"]["content"], rtol=1e-4)
+    assert np.isclose(plain[False, "doubled"]["style"], 16 * plain[False, "net"]["style"], rtol=1e-4)
+    for part in ("content", "style"):
+        assert np.isclose(plain[True, "doubled"][part], plain[True, "net"][part], rtol=1e-4)
+    # and the normalised content loss is the relative error of conv4_2, by hand
+    f, p = net(x)[net.outputs.index("conv4_2")].asnumpy(), net(images.to_batch(content))[net.outputs.index("conv4_2")].asnumpy()
+    assert np.isclose(plain[True, "net"]["content"], np.mean((f - p) ** 2) / np.mean(p ** 2), rtol=1e-4)

@@ -42,6 +42,7 @@ class StyleSettings:
     learning_rate: float = 0.02
     style_scale: float = 1.0
     keep_colours: bool = False
+    normalise_layers: bool = False  # each layer's loss relative to its target's mean square
     seed: int = 0
 
     def check(self):
@@ -104,7 +105,8 @@ def stylise(net, content, styles, settings, ctx=None, callback=None, stats=None)
         styles = [(images.match_luminance(style, content), weight) for style, weight in styles]
         content = images.luminance(content)
     objective = StyleObjective(net, settings.content_layers, settings.style_layers, settings.content_weight,
-                               settings.style_weight, settings.variation_weight, settings.variation_power)
+                               settings.style_weight, settings.variation_weight, settings.variation_power,
+                               settings.normalise_layers)
     sizes = settings.level_sizes()
     result = None
     for level, size in enumerate(sizes, 1):
