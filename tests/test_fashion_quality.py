@@ -144,3 +144,29 @@ def test_generated_images_come_through_the_family(trained):
     assert images.shape == (25, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
     np.testing.assert_array_equal(images, fq.generated_images(family, netG, num=25, batch_size=10, seed=3))
     assert fq.fashion_quality(images, net)["num_images"] == 25
+
+
+def test_quality_log_writes_a_row_per_epoch_and_forgets_rows_after_a_resume(trained, easy_data, tmp_path):
+    from types import SimpleNamespace
+    from gluon_gan.families import create_family
+    path, _, _ = trained
+    cache = str(tmp_path / "cache")
+    os.makedirs(os.path.dirname(fq.classifier_path(cache)))
+    shutil.copy(path, fq.classifier_path(cache))
+    family = create_family("dcgan28", (1, 28, 28))
+    netG = family.build_generator()
+    family.initialize(netG, mx.cpu())
+    trainer = SimpleNamespace(family=family, netG=netG, ctx=[mx.cpu()])
+    csv_path = str(tmp_path / "fashion_quality.csv")
+    callback = fq.FashionQualityLog(csv_path, count=40, cache_dir=cache, data_dir=easy_data, batch_size=16)
+    callback.on_train_begin(trainer, 0)
+    assert callback.floor > 0
+    for epoch in range(3):
+        callback.on_epoch_end(trainer, epoch)
+    rows = fq.read_quality_log(csv_path)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert rows[0]["fid"] == rows[1]["fid"] > 0  # same G, same fixed latents
+    assert rows[0]["fid_floor"] == pytest.approx(callback.floor, rel=1e-5)
+    assert sum(rows[0]["share_%d" % c] for c in range(10)) == pytest.approx(1.0)
+    fq.FashionQualityLog(csv_path, count=40, cache_dir=cache, data_dir=easy_data).on_train_begin(trainer, 1)
+    assert [r["epoch"] for r in fq.read_quality_log(csv_path)] == [1]
