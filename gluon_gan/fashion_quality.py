@@ -118,7 +118,7 @@ def accuracy(net, images, labels, batch_size=500, ctx=None):
     return metric.get()[1]
 
 
-def train_classifier(images, labels, epochs=3, batch_size=128, learning_rate=2e-3, seed=0, ctx=None,
+def train_classifier(images, labels, epochs=3, batch_size=64, learning_rate=1e-3, seed=0, ctx=None,
                      progress=True):
     """Train a fresh :class:`FashionClassifier` with Adam on uint8 (N, 1, 28, 28) images; returns the net.
 

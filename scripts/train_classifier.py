@@ -25,8 +25,8 @@ def parse_args(argv=None):
     p.add_argument("--cache-dir", help="download and weights cache (default: $GLUON_GAN_CACHE or ~/.cache/gluon-gan)")
     p.add_argument("--out", help="weights file (default: the cache's classifier-<version>.params)")
     p.add_argument("--epochs", type=int, default=3, help="training epochs (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=128, help="batch size (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate, halved every epoch "
+    p.add_argument("--batch-size", type=int, default=64, help="batch size (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, halved every epoch "
                                                           "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="initialisation and shuffling seed (default: %(default)s)")
     p.add_argument("--ctx", default=None, help="cpu or gpu:0 (default: a GPU if MXNet sees one)")
