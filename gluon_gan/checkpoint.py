@@ -85,16 +85,22 @@ def load_parameters(net, path, ctx=None):
     return net
 
 
-def save_checkpoint(out_dir, netG, netD, trainerG, trainerD, state):
-    """Write a complete checkpoint of both networks, both optimisers and ``state`` (a dict)."""
+def save_checkpoint(out_dir, networks, trainers, state):
+    """Write a complete checkpoint: every network, every optimiser and ``state`` (a dict).
+
+    ``networks`` maps file names to networks (``Generator.params``,
+    ``discriminator.params`` and a family's extras such as an EMA generator),
+    ``trainers`` file names to ``gluon.Trainer``s. The networks' files are also
+    refreshed beside the checkpoint, where users and ``generate.py`` find them.
+    """
     final = os.path.join(out_dir, CHECKPOINT_DIR)
     tmp, old = final + ".tmp", final + ".old"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    netG.save_parameters(os.path.join(tmp, G_PARAMS))
-    netD.save_parameters(os.path.join(tmp, D_PARAMS))
-    trainerG.save_states(os.path.join(tmp, G_STATES))
-    trainerD.save_states(os.path.join(tmp, D_STATES))
+    for name, net in networks.items():
+        net.save_parameters(os.path.join(tmp, name))
+    for name, trainer in trainers.items():
+        trainer.save_states(os.path.join(tmp, name))
     with open(os.path.join(tmp, STATE_JSON), "w") as f:
         json.dump(state, f, indent=2, sort_keys=True)
     for name in os.listdir(tmp):
@@ -104,7 +110,7 @@ def save_checkpoint(out_dir, netG, netD, trainerG, trainerD, state):
         os.rename(final, old)
     os.rename(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
-    for name in (G_PARAMS, D_PARAMS):
+    for name in networks:
         atomic_write(os.path.join(out_dir, name),
                      lambda dst, src=os.path.join(final, name): shutil.copyfile(src, dst))
     return final
@@ -124,11 +130,11 @@ def read_state(checkpoint_dir):
         return json.load(f)
 
 
-def load_checkpoint(checkpoint_dir, netG, netD, trainerG, trainerD, ctx=None):
-    """Restore networks and optimiser states saved by :func:`save_checkpoint`; returns its state dict."""
-    load_parameters(netG, os.path.join(checkpoint_dir, G_PARAMS), ctx=ctx)
-    load_parameters(netD, os.path.join(checkpoint_dir, D_PARAMS), ctx=ctx)
-    for trainer, name in ((trainerG, G_STATES), (trainerD, D_STATES)):
+def load_checkpoint(checkpoint_dir, networks, trainers, ctx=None):
+    """Restore the networks and optimiser states saved by :func:`save_checkpoint`; returns its state dict."""
+    for name, net in networks.items():
+        load_parameters(net, os.path.join(checkpoint_dir, name), ctx=ctx)
+    for name, trainer in trainers.items():
         try:
             trainer.load_states(os.path.join(checkpoint_dir, name))
         except (mx.base.MXNetError, OSError, ValueError) as err:

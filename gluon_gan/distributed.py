@@ -22,6 +22,7 @@ tested in tests/test_distributed.py:
   across workers and fails all of them with one readable line instead.
 """
 import os
+import zlib
 
 import mxnet as mx
 import numpy as np
@@ -179,10 +180,18 @@ def init_trainer(trainer):
                     array.wait_to_read()
 
 
+def _as_number(value):
+    """Integers as they are; anything else (a name, a shape) as a 23-bit hash of its text, exact in float32."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    return zlib.crc32(repr(value).encode()) & 0x7FFFFF
+
+
 def check_agreement(kvstore, values, key=AGREEMENT_KEY):
     """Fail on every worker, with one line, unless all workers report the same ``values``.
 
-    ``values`` maps a description to an integer (batches per epoch, epochs, ...).
+    ``values`` maps a description to an integer (batches per epoch, epochs, ...)
+    or to a string (a family name, an image shape), compared through a hash.
     Each worker writes its numbers into its own row of a (workers x values)
     table; the servers' sum gives every worker the whole table, so all workers
     reach the same verdict (a worker that went on alone would hang).
@@ -191,7 +200,7 @@ def check_agreement(kvstore, values, key=AGREEMENT_KEY):
         return
     names = list(values)
     table = np.zeros((kvstore.num_workers, len(names)), dtype=np.float64)
-    table[kvstore.rank] = [values[n] for n in names]
+    table[kvstore.rank] = [_as_number(values[n]) for n in names]
     if np.abs(table).max() >= 2 ** 24:  # the store sums float32; beyond this integers are not exact
         raise ValueError("check_agreement works on integers below 2**24")
     kvstore.init(key, mx.nd.zeros(table.shape))  # a key is initialised once: one check per key

@@ -98,11 +98,11 @@ class DiversityLog(Callback):
         self.chunk = chunk
 
     @classmethod
-    def for_run(cls, csv_path, images, nz, seed=0, ctx=None, count=256):
+    def for_run(cls, csv_path, images, latent_shape, seed=0, ctx=None, count=256):
         """The training run's log: ``count`` real images and latents fixed by ``seed`` (not the grids' noise)."""
         from .monitor import fixed_noise
         pick = np.sort(np.random.RandomState(seed).choice(len(images), min(count, len(images)), replace=False))
-        return cls(csv_path, images[pick], fixed_noise(nz, count, seed=seed + 1, ctx=ctx))
+        return cls(csv_path, images[pick], fixed_noise(latent_shape, count, seed=seed + 1, ctx=ctx))
 
     def on_train_begin(self, trainer, start_epoch):
         _drop_rows_after(self.csv_path, start_epoch)

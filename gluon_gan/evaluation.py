@@ -88,7 +88,7 @@ def evaluate(netG, real_images, extractor, num_fake=50000, num_real=10000, batch
         num_real = len(real_images)
     rs = np.random.RandomState(seed)
     real_idx = np.sort(rs.choice(len(real_images), num_real, replace=False))
-    z = sampling.latent(num_fake, netG.nz, seed)
+    z = sampling.latent(num_fake, sampling.latent_shape_of(netG), seed)
     keep = min(diversity_count, num_fake, num_real)
 
     fake_feats, fake_imgs = extract_features(extractor, fake_batches(netG, z, batch_size, ctx), num_fake,

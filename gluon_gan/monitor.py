@@ -104,8 +104,8 @@ class Checkpointer(Callback):
 
     def on_epoch_end(self, trainer, epoch):
         state = dict(self.run_state, epoch=epoch + 1, step=self.training_log.step)
-        checkpoint.save_checkpoint(self.out_dir, trainer.netG, trainer.netD,
-                                   trainer.trainerG, trainer.trainerD, state)
+        state["family_state"] = trainer.family.state()
+        checkpoint.save_checkpoint(self.out_dir, trainer.networks(), trainer.trainers(), state)
         log.info("epoch %d done; checkpoint written to %s", epoch + 1, self.out_dir)
 
 
@@ -147,8 +147,10 @@ def sample_grids(samples_dir):
     return sorted(found)
 
 
-def fixed_noise(nz, count=64, seed=0, ctx=None):
-    """The same latent batch for every epoch's grid, independent of the training RNG."""
-    import numpy as np
-    z = np.random.RandomState(seed).normal(size=(count, nz, 1, 1)).astype("float32")
-    return mx.nd.array(z, ctx=ctx or mx.cpu())
+def fixed_noise(latent_shape, count=64, seed=0, ctx=None):
+    """The same latent batch for every epoch's grid, independent of the training RNG.
+
+    ``latent_shape`` is one code's shape, e.g. ``(100, 1, 1)``; an int ``nz`` means ``(nz, 1, 1)``.
+    """
+    from .sampling import latent
+    return mx.nd.array(latent(count, latent_shape, seed), ctx=ctx or mx.cpu())

@@ -12,8 +12,10 @@ from .checkpoint import atomic_write  # noqa: E402
 
 
 def to_uint8_images(batch):
-    """(N, 3, H, W) in [-1, 1] (NDArray or numpy) -> (N, H, W, 3) uint8, the tutorial's ``visualize``."""
+    """(N, C, H, W) in [-1, 1] (NDArray or numpy) -> (N, H, W, 3) uint8, the tutorial's ``visualize``; grey is tiled."""
     arr = batch.asnumpy() if hasattr(batch, "asnumpy") else np.asarray(batch)
+    if arr.shape[1] == 1:
+        arr = np.repeat(arr, 3, axis=1)
     arr = (arr.transpose(0, 2, 3, 1) + 1.0) * 127.5
     return np.clip(np.rint(arr), 0, 255).astype(np.uint8)
 

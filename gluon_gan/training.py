@@ -23,6 +23,7 @@ import mxnet as mx
 from mxnet import autograd, gluon
 
 from . import distributed
+from .families.base import ModelFamily
 from .losses import GANLoss
 
 log = logging.getLogger(__name__)
@@ -31,14 +32,17 @@ log = logging.getLogger(__name__)
 LR, BETA1 = 0.0002, 0.5  # the tutorial's Adam
 
 
-def make_trainer(net, role, loss, lr=None, beta1=None, kvstore="device", update_on_kvstore=None):
-    """A ``gluon.Trainer`` for one network: the loss's optimiser if it has one, else the tutorial's Adam.
+def make_trainer(net, role, loss, lr=None, beta1=None, kvstore="device", update_on_kvstore=None, family_choice=None):
+    """A ``gluon.Trainer`` for one network: the loss's optimiser if it has one, else the model family's, else Adam.
 
-    ``lr`` and ``beta1`` are the user's choices, ``None`` when not given: a
-    given ``lr`` replaces the learning rate of whichever optimiser is used, a
-    given ``beta1`` that of Adam.
+    A loss with its own optimiser (WGAN's RMSprop, WGAN-GP's Adam) wins because
+    its maths relies on it; otherwise the family's (``family_choice``, e.g. the
+    GAN notes' RMSprop), else the tutorial's Adam(0.0002, 0.5). ``lr`` and
+    ``beta1`` are the user's choices, ``None`` when not given: a given ``lr``
+    replaces the learning rate of whichever optimiser is used, a given
+    ``beta1`` that of Adam.
     """
-    choice = loss.optimizer_defaults(role)
+    choice = loss.optimizer_defaults(role) or family_choice
     if choice is None:
         choice = ("adam", {"learning_rate": LR, "beta1": BETA1})
     name, params = choice[0], dict(choice[1])
@@ -66,16 +70,20 @@ class GANTrainer:
     """
 
     def __init__(self, netG, netD, loss, ctx, nz=100, lr=None, beta1=None,
-                 lr_g=None, lr_d=None, kvstore="device", d_steps=None, d_skip_below=None):
+                 lr_g=None, lr_d=None, kvstore="device", d_steps=None, d_skip_below=None, family=None):
         self.netG, self.netD, self.loss = netG, netD, loss
         self.ctx = list(ctx)
-        self.nz = nz
+        self.family = family if family is not None else PlainFamily(nz)
+        self.latent_shape = tuple(self.family.latent_shape)
+        self.nz = self.latent_shape[0]
         self.rank, self.num_workers = distributed.rank(kvstore), distributed.num_workers(kvstore)
         kvD, kvG = distributed.trainer_kvstores(kvstore, [netD, netG])
         self._distributed = distributed.is_distributed(kvstore)
         on_kv = False if self._distributed else None
-        self.trainerG = make_trainer(netG, "g", loss, lr if lr_g is None else lr_g, beta1, kvG, on_kv)
-        self.trainerD = make_trainer(netD, "d", loss, lr if lr_d is None else lr_d, beta1, kvD, on_kv)
+        self.trainerG = make_trainer(netG, "g", loss, lr if lr_g is None else lr_g, beta1, kvG, on_kv,
+                                     family_choice=self.family.optimizer("g"))
+        self.trainerD = make_trainer(netD, "d", loss, lr if lr_d is None else lr_d, beta1, kvD, on_kv,
+                                     family_choice=self.family.optimizer("d"))
         self.metric = loss.metric()
         self.d_steps = loss.d_steps if d_steps is None else int(d_steps)
         if self.d_steps < 1:
@@ -102,7 +110,7 @@ class GANTrainer:
 
     def noise(self, n):
         """Latent vectors for ``n`` samples, drawn on the first device so the draw is device-count independent."""
-        return mx.nd.random.normal(0, 1, shape=(n, self.nz, 1, 1), ctx=self.ctx[0])
+        return mx.nd.random.normal(0, 1, shape=(n,) + self.latent_shape, ctx=self.ctx[0])
 
     def worker_noise(self, n):
         """This worker's ``n`` latents: its slice of one draw for the whole global batch.
@@ -116,22 +124,31 @@ class GANTrainer:
         return self.noise(n * self.num_workers)[self.rank * n:(self.rank + 1) * n]
 
     def step(self, real):
-        """One D update on ``real`` (N, 3, 64, 64), then a G update if it is G's turn; returns mean D and G loss.
+        """One D update on ``real`` (N, C, H, W), then a G update if it is G's turn; returns mean D and G loss.
 
         The G loss returned on a D-only step is the one of the last G update.
+        What G takes and returns and what D takes come from the model family
+        (one latent, or two with a crossover; one image, or one per scale).
         """
         if not self._kv_ready:
             self.init_kvstore()
+        family = self.family
         n = real.shape[0]
-        reals = gluon.utils.split_and_load(real, self.ctx, even_split=False)
+        xs = gluon.utils.split_and_load(real, self.ctx, even_split=False)
         zs = gluon.utils.split_and_load(self.worker_noise(n), self.ctx, even_split=False)
 
         with autograd.record():
-            fakes = [self.netG(z) for z in zs]
-            outs = [(self.netD(x), self.netD(f.detach())) for x, f in zip(reals, fakes)]
+            fakes = [family.fake_inputs(self.netG(*family.training_inputs(z))) for z in zs]
+            reals = [family.real_inputs(x) for x in xs]
+            detached = [tuple(f.detach() for f in fake) for fake in fakes]
+            outs = [(self.netD(*r), self.netD(*f)) for r, f in zip(reals, detached)]
             d_losses = [self.loss.d_loss(r, f) for r, f in outs]
             if self._penalised:
-                d_losses = [l + self.loss.penalty(self.netD, x, f.detach()) for l, x, f in zip(d_losses, reals, fakes)]
+                d_losses = [l + self.loss.penalty(self.netD, _single(r), _single(f))
+                            for l, r, f in zip(d_losses, reals, detached)]
+            extra = [family.regularizer(self.netD, r, f) for r, f in zip(reals, detached)]
+            if extra[0] is not None:
+                d_losses = [l + e for l, e in zip(d_losses, extra)]
         d_loss = _mean(d_losses)
         global_batch = n * self.num_workers  # dist_sync sums gradients over workers
         if self.d_skip_below is not None and d_loss.asscalar() < self.d_skip_below:
@@ -142,8 +159,12 @@ class GANTrainer:
             self.loss.after_d_step(self.netD)
 
         if self.iterations % self.d_steps == 0:
+            if family.fresh_g_noise:  # the GAN notes' G step draws its own noise
+                zs = gluon.utils.split_and_load(self.worker_noise(n), self.ctx, even_split=False)
             with autograd.record():
-                g_losses = [self.loss.g_loss(self.netD(f)) for f in fakes]
+                if family.fresh_g_noise:
+                    fakes = [family.fake_inputs(self.netG(*family.training_inputs(z))) for z in zs]
+                g_losses = [self.loss.g_loss(self.netD(*f)) for f in fakes]
             autograd.backward(g_losses)
             self.trainerG.step(global_batch)
             self._g_loss = _mean(g_losses)
@@ -153,9 +174,46 @@ class GANTrainer:
             self.metric.update([real_out.ones_like(), fake_out.zeros_like()], [real_out, fake_out])
         return d_loss, self._g_loss
 
-    def generate(self, z):
-        """Images for latent ``z`` in inference mode (BatchNorm uses its moving statistics)."""
-        return self.netG(z.as_in_context(self.ctx[0]))
+    def networks(self):
+        """``{file name: network}`` of everything a checkpoint keeps: G, D and the family's extras (EMA G)."""
+        return dict({self.family.g_file: self.netG, self.family.d_file: self.netD}, **self.family.extras)
+
+    def trainers(self):
+        """``{file name: gluon.Trainer}`` of both optimisers, named after their networks (``Generator.states``)."""
+        return {_states_name(self.family.g_file): self.trainerG, _states_name(self.family.d_file): self.trainerD}
+
+    def generate(self, z, **sample_options):
+        """Images for latent ``z`` in inference mode (BatchNorm uses its moving statistics; EMA G where kept)."""
+        return sample(self.family, self.netG, z.as_in_context(self.ctx[0]), **sample_options)
+
+
+def sample(family, netG, z, **sample_options):
+    """The pictures ``family``'s generator draws for latent NDArray ``z`` (inference mode)."""
+    out = family.sampling_generator(netG)(*family.sampling_inputs(z, **sample_options))
+    return family.images(out)
+
+
+def _states_name(params_file):
+    return params_file[:-len(".params")] + ".states" if params_file.endswith(".params") else params_file + ".states"
+
+
+def _single(images):
+    """A one-scale tuple as its NDArray (what the losses' penalty takes), several scales as the tuple."""
+    return images[0] if len(images) == 1 else images
+
+
+class PlainFamily(ModelFamily):
+    """The hooks' defaults for networks built by hand: latent (nz, 1, 1) in, one image out."""
+
+    name = "plain"
+
+    def __init__(self, nz=100):
+        super().__init__((0, 0, 0), options=None)
+        self._nz = nz
+
+    @property
+    def latent_shape(self):
+        return (self._nz, 1, 1)
 
 
 def _mean(per_device_losses):
@@ -184,28 +242,37 @@ class Callback:
         pass
 
 
+class StopTraining(Exception):
+    """Raised by a callback to end :func:`fit` cleanly after the current iteration (a time budget, say)."""
+
+
 def fit(trainer, batches, epochs, start_epoch=0, seed=0, callbacks=()):
     """Train from ``start_epoch`` up to ``epochs`` (exclusive).
 
     MXNet's RNG is reseeded from ``(seed, epoch)`` at every epoch, and the batch
     order depends only on the same pair, so a run resumed at an epoch boundary
     continues exactly as an uninterrupted run would. Callbacks get the global
-    batch size (this process's batch times the ``dist_sync`` workers).
+    batch size (this process's batch times the ``dist_sync`` workers). A
+    callback may raise :class:`StopTraining` to end early; ``on_train_end``
+    still runs (the last complete epoch's checkpoint stays the latest).
     """
     for cb in callbacks:
         cb.on_train_begin(trainer, start_epoch)
-    for epoch in range(start_epoch, epochs):
-        mx.random.seed(seed * 100003 + epoch)
-        trainer.metric.reset()
-        trainer.iterations = 0  # the D/G turn restarts each epoch, so a resumed run takes the same turns
-        for cb in callbacks:
-            cb.on_epoch_begin(trainer, epoch)
-        for iteration, real in enumerate(batches.epoch(epoch, ctx=trainer.ctx[0])):
-            d_loss, g_loss = trainer.step(real)
+    try:
+        for epoch in range(start_epoch, epochs):
+            mx.random.seed(seed * 100003 + epoch)
+            trainer.metric.reset()
+            trainer.iterations = 0  # the D/G turn restarts each epoch, so a resumed run takes the same turns
             for cb in callbacks:
-                cb.on_iteration(trainer, epoch, iteration, real.shape[0] * trainer.num_workers, d_loss, g_loss)
-        for cb in callbacks:
-            cb.on_epoch_end(trainer, epoch)
+                cb.on_epoch_begin(trainer, epoch)
+            for iteration, real in enumerate(batches.epoch(epoch, ctx=trainer.ctx[0])):
+                d_loss, g_loss = trainer.step(real)
+                for cb in callbacks:
+                    cb.on_iteration(trainer, epoch, iteration, real.shape[0] * trainer.num_workers, d_loss, g_loss)
+            for cb in callbacks:
+                cb.on_epoch_end(trainer, epoch)
+    except StopTraining as stop:
+        log.info("training stopped early: %s", stop)
     if trainer.num_workers > 1:
         # MXNet runs all this asynchronously. A dist_sync worker that leaves with gradient pushes still
         # queued deadlocks the cluster (its kvstore's shutdown blocks them), so finish the work here.

@@ -23,8 +23,11 @@ from gluon_gan.features import FEATURES  # noqa: E402
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--params", default=os.path.join("runs", "lfw", "Generator.params"),
-                   help="generator weights written by train_lfw.py (default: %(default)s)")
+                   help="generator weights of any run (its config.json beside them says what to build) "
+                        "(default: %(default)s)")
     src = p.add_argument_group("real images (default: what the run trained on, from its config.json)")
+    src.add_argument("--dataset", help="a registered data set (lfw, folder, fashion-mnist, ...); default: the run's, "
+                                       "or folder with --data-dir")
     src.add_argument("--data-dir", help="a folder of real images (searched recursively)")
     src.add_argument("--archive", help="an LFW .tgz you already have")
     src.add_argument("--cache-dir", help="decoded-image and real-feature cache (default: $GLUON_GAN_CACHE "
@@ -55,16 +58,14 @@ def parse_args(argv=None):
 
 
 def data_config(args):
-    """Where the real images come from: the flags, else the run's config.json, else LFW."""
-    from gluon_gan.experiment import TrainConfig
-    config = TrainConfig(data_dir=args.data_dir, archive=args.archive, cache_dir=args.cache_dir)
-    run_config = os.path.join(os.path.dirname(os.path.abspath(args.params)), "config.json")
-    if not (args.data_dir or args.archive) and os.path.isfile(run_config):
-        with open(run_config) as f:
-            saved = json.load(f)
-        config.data_dir, config.archive = saved.get("data_dir"), saved.get("archive")
-        config.cache_dir = args.cache_dir or saved.get("cache_dir")
-    return config
+    """Where the real images come from: the flags, else the run record (config.json next to --params), else LFW."""
+    from gluon_gan.experiment import TrainConfig, config_from_record, read_record, resolve
+    record = read_record(os.path.dirname(os.path.abspath(args.params)))
+    config = config_from_record(record) if record else TrainConfig()
+    if args.dataset or args.data_dir or args.archive:
+        config.dataset, config.data_dir, config.archive, config.num_images = args.dataset, args.data_dir, args.archive, None
+    config.cache_dir = args.cache_dir or config.cache_dir
+    return resolve(config)
 
 
 def record(path, result):
@@ -116,7 +117,7 @@ def main(argv=None):
     extractor = features.get_extractor(args.features, ctx=ctx, batch_size=args.batch_size, **options)
     netG = sampling.load_generator(args.params, ctx=ctx)
     config = data_config(args)
-    real = load_images(config)
+    real, _ = load_images(config, netG.image_shape)
     result = evaluation.evaluate(
         netG, real, extractor, num_fake=args.num_fake, num_real=args.num_real, batch_size=args.batch_size,
         seed=args.seed, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, ctx=ctx,

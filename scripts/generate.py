@@ -20,7 +20,8 @@ from gluon_gan import cli  # noqa: E402
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--params", default=os.path.join("runs", "lfw", "Generator.params"),
-                   help="generator weights written by train_lfw.py (default: %(default)s)")
+                   help="generator weights of any run (its config.json beside them says what to build) "
+                        "(default: %(default)s)")
     p.add_argument("--num", type=int, default=64, help="how many faces in the grid (default: %(default)s)")
     p.add_argument("--out", default="faces.png", help="output PNG: the grid or the strip (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0,
@@ -52,10 +53,10 @@ def main(argv=None):
     ctx = parse_contexts(args.ctx)[0]
     netG = sampling.load_generator(args.params, ctx=ctx)
     if args.interpolate:
-        z, nrow = sampling.interpolation_latents(args.interpolate, args.steps, netG.nz), args.steps
+        z, nrow = sampling.interpolation_latents(args.interpolate, args.steps, netG.latent_shape), args.steps
         what = "an interpolation strip of %d x %d faces" % (len(args.interpolate) - 1, args.steps)
     else:
-        z, nrow = sampling.latent(args.num, netG.nz, args.seed), args.nrow
+        z, nrow = sampling.latent(args.num, netG.latent_shape, args.seed), args.nrow
         what = "%d faces" % args.num
     images = sampling.generate(netG, z, ctx=ctx)
     plotting.save_image_grid(images, args.out, nrow=nrow)

@@ -27,7 +27,7 @@ def _params(net):
 def test_checkpoint_round_trip_into_fresh_networks(tmp_path):
     t = _trainer(steps=2)
     out = str(tmp_path)
-    checkpoint.save_checkpoint(out, t.netG, t.netD, t.trainerG, t.trainerD, {"epoch": 1, "step": 2})
+    checkpoint.save_checkpoint(out, t.networks(), t.trainers(), {"epoch": 1, "step": 2})
     assert sorted(os.listdir(out)) == ["Generator.params", "checkpoint", "discriminator.params"]
     # the tutorial's file names load with plain Gluon into fresh networks
     g = Generator(ngf=8)
@@ -35,8 +35,7 @@ def test_checkpoint_round_trip_into_fresh_networks(tmp_path):
     for k, v in _params(t.netG).items():
         np.testing.assert_array_equal(_params(g)[k], v)
     fresh = _trainer(steps=0)
-    state = checkpoint.load_checkpoint(checkpoint.find_checkpoint(out), fresh.netG, fresh.netD,
-                                       fresh.trainerG, fresh.trainerD)
+    state = checkpoint.load_checkpoint(checkpoint.find_checkpoint(out), fresh.networks(), fresh.trainers())
     assert state == {"epoch": 1, "step": 2}
     for k, v in _params(t.netD).items():
         np.testing.assert_array_equal(_params(fresh.netD)[k], v)
@@ -82,7 +81,7 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 def test_a_crash_while_saving_leaves_the_previous_checkpoint(tmp_path):
     t = _trainer()
     out = str(tmp_path)
-    checkpoint.save_checkpoint(out, t.netG, t.netD, t.trainerG, t.trainerD, {"epoch": 1, "step": 1})
+    checkpoint.save_checkpoint(out, t.networks(), t.trainers(), {"epoch": 1, "step": 1})
     before = open(os.path.join(out, "checkpoint", "Generator.params"), "rb").read()
     t.step(mx.nd.random.uniform(-1, 1, (2, 3, 64, 64)))
 
@@ -90,18 +89,18 @@ def test_a_crash_while_saving_leaves_the_previous_checkpoint(tmp_path):
         raise KeyboardInterrupt
     t.trainerD.save_states = die
     with pytest.raises(KeyboardInterrupt):
-        checkpoint.save_checkpoint(out, t.netG, t.netD, t.trainerG, t.trainerD, {"epoch": 2, "step": 2})
+        checkpoint.save_checkpoint(out, t.networks(), t.trainers(), {"epoch": 2, "step": 2})
     found = checkpoint.find_checkpoint(out)
     assert checkpoint.read_state(found)["epoch"] == 1
     assert open(os.path.join(found, "Generator.params"), "rb").read() == before
     fresh = _trainer(steps=0)
-    checkpoint.load_checkpoint(found, fresh.netG, fresh.netD, fresh.trainerG, fresh.trainerD)
+    checkpoint.load_checkpoint(found, fresh.networks(), fresh.trainers())
 
 
 def test_killed_between_the_two_renames_falls_back_to_old(tmp_path):
     t = _trainer()
     out = str(tmp_path)
-    checkpoint.save_checkpoint(out, t.netG, t.netD, t.trainerG, t.trainerD, {"epoch": 1, "step": 1})
+    checkpoint.save_checkpoint(out, t.networks(), t.trainers(), {"epoch": 1, "step": 1})
     shutil.move(os.path.join(out, "checkpoint"), os.path.join(out, "checkpoint.old"))
     os.makedirs(os.path.join(out, "checkpoint.tmp"))  # the half-written next one
     assert checkpoint.find_checkpoint(out) == os.path.join(out, "checkpoint.old")

@@ -90,8 +90,8 @@ def test_diversity_log_writes_a_row_per_epoch_and_forgets_epochs_after_a_resume(
 
 def test_diversity_log_for_a_run_picks_fixed_reals_and_noise():
     images = np.random.RandomState(6).randint(0, 256, size=(300, 3, 4, 4)).astype(np.uint8)
-    a = diversity.DiversityLog.for_run("x.csv", images, nz=8, seed=2)
-    b = diversity.DiversityLog.for_run("x.csv", images, nz=8, seed=2)
+    a = diversity.DiversityLog.for_run("x.csv", images, (8, 1, 1), seed=2)
+    b = diversity.DiversityLog.for_run("x.csv", images, (8, 1, 1), seed=2)
     assert a.real_images.shape == (256, 3, 4, 4) and a.noise.shape == (256, 8, 1, 1)
     np.testing.assert_array_equal(a.real_images, b.real_images)
     np.testing.assert_array_equal(a.noise.asnumpy(), b.noise.asnumpy())

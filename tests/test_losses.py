@@ -166,7 +166,7 @@ def test_a_user_loss_is_one_small_class():
                                    np.log(1 - 1 / (1 + np.exp(-FAKE))), rtol=1e-5)
         np.testing.assert_allclose(loss.d_loss(mx.nd.array(REAL), mx.nd.array(FAKE)).asnumpy(), HAND["bce"][0],
                                    rtol=1e-5)
-        assert "minimax" in load_script("train_lfw").parse_args(["--loss", "minimax"]).loss
+        assert "minimax" in load_script("train_lfw").parse_args(["--loss", "minimax"])[0].loss
         g, d = initialize(Generator(nz=4, ngf=4), mx.cpu()), initialize(Discriminator(ndf=4), mx.cpu())
         trainer = GANTrainer(g, d, loss, [mx.cpu()], nz=4)
         dl, gl = trainer.step(mx.nd.random.uniform(-1, 1, (2, 3, 64, 64)))

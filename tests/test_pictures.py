@@ -41,7 +41,7 @@ def test_slerp_of_parallel_vectors_is_linear_not_nan():
 
 
 def test_interpolation_latents_are_rows_of_slerps_from_each_seeds_first_face():
-    z = sampling.interpolation_latents([3, 5, 9], steps=4, nz=6)
+    z = sampling.interpolation_latents([3, 5, 9], steps=4, latent_shape=(6, 1, 1))
     assert z.shape == (8, 6, 1, 1) and z.dtype == np.float32
     ends = [sampling.latent(1, 6, s)[0] for s in (3, 5, 9)]
     np.testing.assert_allclose(z[0], ends[0], rtol=1e-6)

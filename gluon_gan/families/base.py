@@ -39,10 +39,11 @@ class ModelFamily:
     defaults = {}          # common settings this family changes (batch_size, loss, lr, beta1, optimizer, epochs, ...)
     g_file, d_file = "Generator.params", "discriminator.params"
     summary = ""           # one line for --help and the docs
+    fresh_g_noise = False  # True: G's update draws new latents instead of reusing the D step's fakes
 
     def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
         self.image_shape = tuple(int(v) for v in image_shape)
-        self.options = options if options is not None else self.Options()
+        self.options = options if options is not None or self.Options is None else self.Options()
         self.loss = loss
         self.spectral_norm = spectral_norm
         self.extras = {}   # file name -> extra network (e.g. an EMA generator), filled by extra_networks()
@@ -81,6 +82,14 @@ class ModelFamily:
     def sampling_generator(self, netG):
         """The network to draw pictures with: G itself, or its EMA copy where the family keeps one."""
         return netG
+
+    def optimizer(self, role):
+        """``(name, params)`` for role "g" or "d" when the family has its own optimiser, else ``None``.
+
+        A loss that brings its own optimiser (WGAN, WGAN-GP) still wins; see
+        :func:`gluon_gan.training.make_trainer`.
+        """
+        return self.defaults.get("optimizer")
 
     # ---- calling the networks -----------------------------------------------------------------------
     def training_inputs(self, z):

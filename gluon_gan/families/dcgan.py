@@ -8,17 +8,17 @@ between our networks and the tutorial's in both directions.
 import dataclasses
 
 from ..models import Discriminator, Generator
+from ..options import option
 from . import register_family
 from .base import ModelFamily
 
 
 @dataclasses.dataclass
 class DCGANOptions:
-    nz: int = dataclasses.field(default=100, metadata={"help": "latent size"})
-    ngf: int = dataclasses.field(default=64, metadata={"help": "generator width"})
-    ndf: int = dataclasses.field(default=64, metadata={"help": "discriminator width"})
-    image_size: int = dataclasses.field(default=64, metadata={"help": "train at this power-of-two size "
-                                                                      "(images are resized to it)"})
+    nz: int = option(100, "latent size", min=1)
+    ngf: int = option(64, "generator width", min=1)
+    ndf: int = option(64, "discriminator width", min=1)
+    image_size: int = option(64, "train at this power-of-two size (images are resized to it)", min=8)
 
 
 @register_family

@@ -1,0 +1,165 @@
+#!/usr/bin/env python
+"""Train model families side by side on the same data and print their speed and quality as one table.
+
+  compare_families.py --dataset fashion-mnist --models mlp dcgan28 dcgan --epochs 5
+  compare_families.py --dataset fashion-mnist --models dcgan stylegan progan msggan --minutes 10 \\
+                      --option dcgan:image_size=32 --option stylegan:resolution=32
+
+Each family trains through the library's own loop (runs/compare/MODEL: grids, curves, checkpoint) until
+--epochs or --minutes runs out, whichever comes first, after its training images/s is timed alone. On
+Fashion-MNIST the samples are judged by the project's classifier (Frechet distance beside its floor, classes
+covered, KL from uniform, confidence; docs/fashion_mnist.md); on other data by random-conv-feature FID
+(comparable between these runs only). Numbers are measurements: run it on a quiet machine.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
+from gluon_gan import cli  # noqa: E402
+from gluon_gan.errors import GluonGanError  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", nargs="+", required=True, help="families to compare, in order")
+    p.add_argument("--dataset", default="fashion-mnist", help="a registered data set (default: %(default)s)")
+    p.add_argument("--data-dir", help="the data set's folder (see train.py --help)")
+    p.add_argument("--cache-dir", help="downloads and decoded-image cache")
+    p.add_argument("--epochs", type=int, help="epochs per family (default: each family's own)")
+    p.add_argument("--minutes", type=float, help="wall-clock budget per family (default: none)")
+    p.add_argument("--option", action="append", default=[], metavar="MODEL:NAME=VALUE",
+                   help="a family option, e.g. dcgan:image_size=32 (repeatable)")
+    p.add_argument("--set", action="append", default=[], metavar="MODEL:NAME=VALUE",
+                   help="a common setting for one family, e.g. dcgan:batch_size=32 (repeatable)")
+    p.add_argument("--num-samples", type=int, default=10000, help="generated images judged (default: %(default)s)")
+    p.add_argument("--speed-iterations", type=int, default=20, help="timed steps for images/s (default: %(default)s)")
+    p.add_argument("--out", default=os.path.join("runs", "compare"), help="where the runs go (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ctx", default=None, help="cpu or gpu:0 (default: a GPU if MXNet sees one)")
+    args = p.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        p.error("--epochs must be at least 1")
+    if args.minutes is not None and not args.minutes > 0:
+        p.error("--minutes must be positive")
+    if args.num_samples < 2:
+        p.error("--num-samples must be at least 2")
+    return args
+
+
+def _per_model(pairs, flag):
+    """``["dcgan:image_size=32"]`` -> ``{"dcgan": {"image_size": 32}}`` (values parsed as JSON when they can be)."""
+    out = {}
+    for text in pairs:
+        model, sep, rest = text.partition(":")
+        name, eq, value = rest.partition("=")
+        if not (sep and eq and model and name):
+            raise GluonGanError("%s %r: use MODEL:NAME=VALUE" % (flag, text))
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+        out.setdefault(model, {})[name] = value
+    return out
+
+
+def judge(family, netG, images, dataset, args, ctx):
+    """Quality of ``netG``'s samples: the Fashion-MNIST yardstick, or random-conv FID against the training images."""
+    from gluon_gan import fid, sampling
+    if dataset == "fashion-mnist":
+        from gluon_gan import fashion_quality as fq
+        net = fq.load_classifier(cache_dir=args.cache_dir, data_dir=args.data_dir, ctx=ctx)
+        reference = fq.load_reference(net, cache_dir=args.cache_dir, data_dir=args.data_dir, ctx=ctx)
+        fakes = fq.generated_images(family, netG, num=args.num_samples, seed=args.seed + 1, ctx=ctx)
+        return fq.fashion_quality(fakes, net, reference, ctx=ctx)
+    from gluon_gan.evaluation import evaluate
+    from gluon_gan.features import get_extractor
+    gen = sampling.RunGenerator(family, netG)
+    result = evaluate(gen, images, get_extractor("randconv", ctx=ctx), num_fake=args.num_samples,
+                      num_real=min(len(images), args.num_samples), kid_subsets=10,
+                      kid_subset_size=min(1000, args.num_samples // 2), ctx=ctx, progress=False)
+    return {"fid": result["fid"], "fid_floor": None, "features": "randconv", "diversity": result.get("diversity")}
+
+
+def run_one(model, args, options, settings, ctx):
+    from gluon_gan import experiment, plotting, sampling
+    from gluon_gan.family_benchmark import train_with_budget, training_speed
+    from gluon_gan.models import count_parameters
+    out = os.path.join(args.out, model)
+    if os.path.exists(os.path.join(out, "checkpoint")):
+        raise GluonGanError("%s already holds a run; pass another --out" % out)
+    config = experiment.TrainConfig(model=model, dataset=args.dataset, data_dir=args.data_dir,
+                                    cache_dir=args.cache_dir, out=out, epochs=args.epochs, seed=args.seed,
+                                    ctx=args.ctx, model_options=options.get(model, {}))
+    for key, value in settings.get(model, {}).items():
+        if not hasattr(config, key):
+            raise GluonGanError("--set %s:%s: no such setting" % (model, key))
+        setattr(config, key, value)
+    experiment.resolve(config)
+    images, shape = experiment.load_images(config)
+    speed = training_speed(config, images, shape, iterations=args.speed_iterations)
+    print("%s: %.1f training images/s at %s, batch %d" % (model, speed, "x".join(map(str, shape)),
+                                                         config.batch_size), flush=True)
+    budget = train_with_budget(config, None if args.minutes is None else 60 * args.minutes)
+    trainer = budget.trainer
+    quality = judge(trainer.family, trainer.netG, images, args.dataset, args, ctx)
+    grid = sampling.latent(64, trainer.family.latent_shape, seed=args.seed + 2)
+    gen = sampling.RunGenerator(trainer.family, trainer.netG)
+    plotting.save_image_grid(sampling.generate(gen, grid, ctx=ctx), os.path.join(out, "final_samples.png"))
+    return {"model": model, "shape": list(shape), "batch_size": config.batch_size, "loss": config.loss,
+            "options": config.model_options, "images_per_s": speed, "images_seen": budget.images,
+            "iterations": budget.iterations, "epochs": budget.images / float(len(images)),
+            "wall_seconds": budget.wall_seconds, "num_train_images": len(images),
+            "g_params": count_parameters(trainer.netG), "d_params": count_parameters(trainer.netD),
+            "quality": quality, "grid": os.path.join(out, "final_samples.png")}
+
+
+def table(results):
+    head = ("| family | trains at | G / D params | images/s | epochs | wall time | FD (floor) | classes >= 5% "
+            "| KL from uniform | confidence |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in results:
+        q = r["quality"]
+        fd = "%.2f" % q["fid"] if q.get("fid") is not None else "-"
+        if q.get("fid_floor") is not None:
+            fd += " (%.2f)" % q["fid_floor"]
+        lines.append("| %s | %s | %.2fM / %.2fM | %.0f | %.2f | %.1f min | %s | %s | %s | %s |" % (
+            r["model"], "x".join(map(str, r["shape"])), r["g_params"] / 1e6, r["d_params"] / 1e6,
+            r["images_per_s"], r["epochs"], r["wall_seconds"] / 60, fd,
+            "%d/10" % q["classes_covered"] if "classes_covered" in q else "-",
+            "%.3f" % q["kl_uniform"] if "kl_uniform" in q else "-",
+            "%.3f" % q["confidence"] if "confidence" in q else "-"))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cli.setup_logging()
+    from gluon_gan import families
+    from gluon_gan.checkpoint import atomic_write
+    from gluon_gan.runtime import parse_contexts
+    for model in args.models:
+        families.get_family_class(model)  # fail on a typo before hours of training
+    options, settings = _per_model(args.option, "--option"), _per_model(args.set, "--set")
+    ctx = parse_contexts(args.ctx)[0]
+    results, start = [], time.time()
+    for model in args.models:
+        results.append(run_one(model, args, options, settings, ctx))
+        print(table(results[-1:]), flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "results.json")
+
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=2)
+    atomic_write(path, write)
+    print("\n" + table(results))
+    print("\n%d families in %.1f min; results in %s" % (len(results), (time.time() - start) / 60, path))
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))
