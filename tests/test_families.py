@@ -18,6 +18,8 @@ from gluon_gan.experiment import TrainConfig, train
 # Per family: its options at toy widths, and any common settings it needs to train in a few batches.
 TINY = {
     "dcgan": {"options": {"nz": 8, "ngf": 4, "ndf": 4, "image_size": 16}},
+    "mlp": {"options": {"nz": 4}},
+    "dcgan28": {"options": {"nz": 8}},
 }
 
 

@@ -21,7 +21,7 @@ from . import register_family
 from .base import ModelFamily
 
 KERAS_RMSPROP = ("rmsprop", {"learning_rate": 1e-3, "gamma1": 0.9, "epsilon": 1e-7})
-NOTES_DEFAULTS = {"batch_size": 32, "epochs": 50, "loss": "bce", "lr": 1e-3, "optimizer": KERAS_RMSPROP}
+NOTES_DEFAULTS = {"batch_size": 32, "epochs": 50, "loss": "bce", "optimizer": KERAS_RMSPROP}
 
 
 def glorot_uniform():
