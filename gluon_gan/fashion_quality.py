@@ -312,6 +312,17 @@ def generated_images(family, netG, num=10000, batch_size=500, seed=0, ctx=None):
     return np.concatenate(out)
 
 
+
+def evaluate_generator(params, num=10000, seed=0, ctx=None, cache_dir=None, data_dir=None, batch_size=500):
+    """The yardstick for a run's ``Generator.params`` (its family and shape from the ``config.json`` beside it)."""
+    from . import sampling
+    ctx = ctx or mx.cpu()
+    gen = sampling.load_generator(params, ctx=ctx)
+    images = sampling.generate(gen, sampling.latent(num, gen.latent_shape, seed), ctx=ctx)
+    net = load_classifier(cache_dir=cache_dir, data_dir=data_dir, ctx=ctx)
+    reference = load_reference(net, cache_dir=cache_dir, data_dir=data_dir, ctx=ctx)
+    return fashion_quality(images, net, reference, batch_size=batch_size, ctx=ctx)
+
 @register_features
 class FashionFeatures(FeatureExtractor):
     """The Fashion-MNIST classifier's 128-d penultimate features (trained and cached on first use).

@@ -36,6 +36,25 @@ class SameConv2D(HybridBlock):
         return self.conv(x)
 
 
+class OneChannelSafeConv2DTranspose(nn.Conv2DTranspose):
+    """``nn.Conv2DTranspose`` that also trains with one output channel under MXNet 1.9's oneDNN.
+
+    MXNet 1.9.1's oneDNN backward of Deconvolution fails ("could not create a
+    primitive descriptor for a reorder primitive") for one output channel and
+    16 or more input channels, e.g. the notes' last 64 -> 1 layer; a zero-padded
+    second filter crashes too. oneDNN only takes float32, so with one output
+    channel this layer computes in float64 (MXNet's own kernels): the same
+    function and parameters, about 4x slower for this one small layer.
+    """
+
+    def hybrid_forward(self, F, x, weight, bias=None):
+        if self._channels != 1:
+            return super().hybrid_forward(F, x, weight, bias)
+        args = [x.astype("float64"), weight.astype("float64")] + ([] if bias is None else [bias.astype("float64")])
+        y = F.Deconvolution(*args, name="fwd", **self._kwargs).astype("float32")
+        return self.act(y) if self.act is not None else y
+
+
 class SameConv2DTranspose(HybridBlock):
     """``keras.layers.Conv2DTranspose(channels, kernel, strides=stride, padding="same")``: size ``in_size * stride``.
 
@@ -53,7 +72,8 @@ class SameConv2DTranspose(HybridBlock):
         if self.mx_size < self.out_size:
             raise ValueError("kernel %d, stride %d: no Keras-equal transposed convolution" % (kernel, stride))
         with self.name_scope():
-            self.deconv = nn.Conv2DTranspose(channels, kernel, stride, padding=before, in_channels=in_channels)
+            self.deconv = OneChannelSafeConv2DTranspose(channels, kernel, stride, padding=before,
+                                                        in_channels=in_channels)
 
     def hybrid_forward(self, F, x):
         y = self.deconv(x)

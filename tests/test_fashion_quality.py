@@ -170,3 +170,23 @@ def test_quality_log_writes_a_row_per_epoch_and_forgets_rows_after_a_resume(trai
     assert sum(rows[0]["share_%d" % c] for c in range(10)) == pytest.approx(1.0)
     fq.FashionQualityLog(csv_path, count=40, cache_dir=cache, data_dir=easy_data).on_train_begin(trainer, 1)
     assert [r["epoch"] for r in fq.read_quality_log(csv_path)] == [1]
+
+
+def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_data, tmp_path):
+    from gluon_gan import sampling
+    from gluon_gan.experiment import TrainConfig, train
+    path, net, _ = trained
+    cache = str(tmp_path / "cache")
+    os.makedirs(os.path.dirname(fq.classifier_path(cache)))
+    shutil.copy(path, fq.classifier_path(cache))
+    out = str(tmp_path / "run")
+    train(TrainConfig(model="mlp", dataset="fashion-mnist", data_dir=easy_data, cache_dir=cache, out=out, epochs=1,
+                      batch_size=100, seed=1))
+    params = os.path.join(out, "Generator.params")
+    result = fq.evaluate_generator(params, num=30, seed=2, cache_dir=cache, data_dir=easy_data)
+    gen = sampling.load_generator(params)
+    images = sampling.generate(gen, sampling.latent(30, gen.latent_shape, 2))
+    assert gen.latent_shape == (23,) and images.shape == (30, 1, 28, 28)
+    want = fq.fashion_quality(images, net, fq.load_reference(net, fq.classifier_path(cache), data_dir=easy_data))
+    assert result.pop("class_histogram") == pytest.approx(want.pop("class_histogram"))
+    assert result == pytest.approx(want) and result["fid"] > result["fid_floor"] > 0
