@@ -12,6 +12,8 @@ Keras stores kernels as (kh, kw, in, out), MXNet as (out, in, kh, kw)).
 """
 from mxnet.gluon import HybridBlock, nn
 
+from .onednn import OneChannelSafeConv2DTranspose
+
 
 def same_padding(size, kernel, stride):
     """``(before, after, output_size)`` of a Keras "same" convolution over ``size`` pixels."""
@@ -34,25 +36,6 @@ class SameConv2D(HybridBlock):
         if any(self.pad_width):
             x = F.pad(x, mode="constant", pad_width=self.pad_width, constant_value=0)
         return self.conv(x)
-
-
-class OneChannelSafeConv2DTranspose(nn.Conv2DTranspose):
-    """``nn.Conv2DTranspose`` that also trains with one output channel under MXNet 1.9's oneDNN.
-
-    MXNet 1.9.1's oneDNN backward of Deconvolution fails ("could not create a
-    primitive descriptor for a reorder primitive") for one output channel and
-    16 or more input channels, e.g. the notes' last 64 -> 1 layer; a zero-padded
-    second filter crashes too. oneDNN only takes float32, so with one output
-    channel this layer computes in float64 (MXNet's own kernels): the same
-    function and parameters, about 4x slower for this one small layer.
-    """
-
-    def hybrid_forward(self, F, x, weight, bias=None):
-        if self._channels != 1:
-            return super().hybrid_forward(F, x, weight, bias)
-        args = [x.astype("float64"), weight.astype("float64")] + ([] if bias is None else [bias.astype("float64")])
-        y = F.Deconvolution(*args, name="fwd", **self._kwargs).astype("float32")
-        return self.act(y) if self.act is not None else y
 
 
 class SameConv2DTranspose(HybridBlock):
