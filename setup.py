@@ -10,9 +10,11 @@ setup(
     python_requires=">=3.8,<3.12",
     # mxnet itself is an extra: GPU users install mxnet-cu112/-cu117/..., which provide the same
     # `mxnet` module under another distribution name; a hard requirement would pull the CPU build over it.
-    install_requires=["numpy>=1.17,<1.24", "matplotlib>=3.3", "pillow"],  # pillow comes with matplotlib
+    # pillow comes with matplotlib; tqdm draws the progress bars (terminal detection, ETA, resumed downloads)
+    install_requires=["numpy>=1.17,<1.24", "matplotlib>=3.3", "pillow", "tqdm>=4.62"],
     extras_require={
         "cpu": ["mxnet==1.9.1"],
-        "test": ["pytest>=7"],
+        "tensorboard": ["tensorboardX>=2.6"],  # train_lfw.py --tensorboard (not mxboard: it fails with today's protobuf)
+        "test": ["pytest>=7", "tensorboardX>=2.6"],  # so the --tensorboard tests run in CI
     },
 )

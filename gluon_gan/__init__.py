@@ -10,4 +10,8 @@ except ImportError as _err:  # pragma: no cover - depends on the install
     raise _Err("MXNet is not installed: pip install 'gluon-gan[cpu]' for the CPU build, "
                "or install your mxnet-cuXXX build for GPUs (%s)" % _err) from None
 
+from .runtime import check_mxnet_version as _check_mxnet_version
+
+_check_mxnet_version(_mx)  # GPU builds (mxnet-cuXXX) are installed without our version bound
+
 __version__ = "0.1.0"

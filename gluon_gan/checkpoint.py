@@ -14,6 +14,7 @@ import tempfile
 
 import mxnet as mx
 
+from . import legacy
 from .errors import GluonGanError
 
 G_PARAMS, D_PARAMS = "Generator.params", "discriminator.params"
@@ -49,21 +50,17 @@ def save_parameters(net, path):
 
 
 def read_parameter_shapes(path):
-    """``{name: shape}`` stored in a ``.params`` file; one-line error if unreadable."""
-    if not os.path.isfile(path):
-        raise GluonGanError("parameter file not found: %s" % path)
-    try:
-        loaded = mx.nd.load(path)
-    except mx.base.MXNetError:
-        raise GluonGanError("%s is not a readable MXNet .params file (truncated or corrupt?)" % path) from None
-    if not isinstance(loaded, dict):
-        raise GluonGanError("%s holds unnamed arrays, not a network's parameters" % path)
-    return {name: tuple(arr.shape) for name, arr in loaded.items()}
+    """``{name: shape}`` stored in a ``.params`` file (names as stored); one-line error if unreadable."""
+    return {name: tuple(arr.shape) for name, arr in legacy.read_file(path).items()}
 
 
-def check_compatible(net, path):
-    """Raise a one-line error naming ``path`` and the first mismatch with ``net``'s parameters."""
-    stored = read_parameter_shapes(path)
+def check_compatible(net, path, arrays=None):
+    """Raise a one-line error naming ``path`` and the first mismatch with ``net``'s parameters.
+
+    ``arrays``: the file's contents already read (and legacy names mapped, see :mod:`gluon_gan.legacy`).
+    """
+    arrays = legacy.read_params(path, net) if arrays is None else arrays
+    stored = {name: tuple(arr.shape) for name, arr in arrays.items()}
     expected = {name: p.shape for name, p in net._collect_params_with_prefix().items()}
     missing = sorted(set(expected) - set(stored))
     extra = sorted(set(stored) - set(expected))
@@ -79,10 +76,11 @@ def check_compatible(net, path):
 
 
 def load_parameters(net, path, ctx=None):
-    """``net.load_parameters`` with a shape check first, so mismatches are one clear line."""
-    check_compatible(net, path)
-    net.load_parameters(path, ctx=ctx)
-    return net
+    """``net.load_parameters`` with a shape check first, so mismatches are one clear line.
+
+    Also takes the tutorial's legacy ``save_params`` files (names by block, not position).
+    """
+    return legacy.load_into(net, path, ctx=ctx, check=lambda n, arrays, p: check_compatible(n, p, arrays))
 
 
 def save_checkpoint(out_dir, networks, trainers, state):

@@ -18,9 +18,21 @@ def run(main, argv=None):
     try:
         return main(argv) or 0
     except GluonGanError as err:
+        _close_progress_bars()
         print("error: %s" % err, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        _close_progress_bars()
         print("interrupted; completed epochs are checkpointed (rerun with --resume to continue)",
               file=sys.stderr)
         return 130
+
+
+def _close_progress_bars():
+    """Clear bars an exception left on the terminal, so the message starts on a clean line."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is required, but the message matters more
+        return
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()

@@ -13,9 +13,9 @@ import tempfile
 
 import mxnet as mx
 import numpy as np
+from tqdm import tqdm
 
 from .errors import GluonGanError
-from .progress import ProgressBar
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,8 @@ def load_image_folder(root, size=64, cache_dir=None, progress=True):
 
     images = np.empty((len(paths), 3, size, size), dtype=np.uint8)
     count, bad = 0, []
-    with ProgressBar(len(paths), "decoding images", unit="img", enabled=None if progress else False) as bar:
+    with tqdm(total=len(paths), desc="decoding images", unit="img", disable=None if progress else True,
+              leave=False) as bar:
         for path in paths:
             try:
                 images[count] = resize_to_chw(decode_image(path), size).asnumpy()

@@ -20,8 +20,9 @@ import urllib.request
 import zlib
 from typing import NamedTuple, Optional
 
+from tqdm import tqdm
+
 from .errors import GluonGanError
-from .progress import ProgressBar
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,8 @@ def _receive(resp, url, part, offset, size, chunk_size, desc):
     length = resp.headers.get("Content-Length")
     total = offset + int(length) if length and length.isdigit() else size
     got, reason = offset, None
-    with open(part, mode) as f, ProgressBar(total, desc=desc, unit="B") as bar:
-        bar.update(offset)
+    with open(part, mode) as f, tqdm(total=total, initial=offset, desc=desc, unit="B", unit_scale=True,
+                                     unit_divisor=1024, disable=None, leave=False) as bar:
         try:
             for chunk in iter(lambda: resp.read(chunk_size), b""):
                 f.write(chunk)

@@ -15,11 +15,11 @@ import time
 
 import mxnet as mx
 import numpy as np
+from tqdm import tqdm
 
 from . import diversity, fid, sampling
 from .data import _save_array_atomic, to_unit_range
 from .features import array_digest
-from .progress import ProgressBar
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def extract_features(extractor, batches, total, desc, keep_images=0, progress=Tr
     log.info("%s: %d images, %d per batch...", desc, total, getattr(extractor, "batch_size", 0))
     feats, kept, count = None, [], 0
     tic = time.time()
-    with ProgressBar(total, desc, unit="img", enabled=None if progress else False) as bar:
+    with tqdm(total=total, desc=desc, unit="img", disable=None if progress else True, leave=False) as bar:
         for batch in batches:
             out = extractor(batch)
             if feats is None:  # one array filled in place: 50k x 2048 float32 is 400 MB, no copies

@@ -27,6 +27,10 @@ from .losses import LOSSES, get_loss
 from .monitor import Checkpointer, CurvesPlot, SampleGrids, SamplesAnimation, TrainingLog, fixed_noise
 from .options import option
 from .runtime import parse_contexts
+from .initial_weights import load_initial_weights
+from .progressbar import EpochProgressBar
+from .snapshots import Snapshots
+from .tensorboard import TensorBoardLog, require_tensorboardx
 from .training import GANTrainer, fit
 
 log = logging.getLogger(__name__)
@@ -80,11 +84,22 @@ class TrainConfig:
                                     "a parameter-server cluster started by scripts/launch.py (dist_sync, "
                                     "dist_device_sync); see docs/distributed.md", choices=distributed.KVSTORES)
     seed: int = option(0, "seeds the weights, the batch order and the noise")
-    resume: bool = option(False, "continue the run in --out from its last checkpoint")
+    resume: bool = option(False, "continue the run in --out from its last complete checkpoint, or start it from the "
+                                 "beginning if it has none yet (so a scheduler can rerun the same command after a "
+                                 "kill)")
     log_interval: int = option(10, "iterations between log lines", min=1)
     last_batch: str = option("discard", "train on the final short batch of each epoch instead of dropping it",
                              flag="--keep-last-batch", const="keep")
     hybridize: bool = option(True, "run imperatively (slower; for debugging)", flag="--no-hybridize")
+    keep_every: int = option(None, "also keep a copy of the checkpoint every N epochs in snapshots/epoch_NNN "
+                                   "(checkpoint/ always holds the latest)", min=1)
+    tensorboard: bool = option(False, "also write a TensorBoard log to OUT/tensorboard: metrics.csv's scalars, the "
+                                      "sample grids, the diversity numbers (needs tensorboardX: pip install -e "
+                                      "'.[tensorboard]')")
+    init_generator: str = option(None, "start a new run's generator from these weights instead of its family's "
+                                       "init: a Generator.params, or the tutorial's own save_params file (ignored "
+                                       "on --resume)")
+    init_discriminator: str = option(None, "the same for the discriminator")
     model_options: dict = option({}, "the family's own settings", cli=False)
 
     def to_dict(self):
@@ -162,14 +177,20 @@ def build_family(config, image_shape):
                                   spectral_norm=config.spectral_norm)
 
 
-def build_networks(family, config, ctx):
-    """G, D (and the family's extras), initialised from ``config.seed`` alone so a run is reproducible."""
+def build_networks(family, config, ctx, initial_weights=False):
+    """G, D (and the family's extras), initialised from ``config.seed`` alone so a run is reproducible.
+
+    ``initial_weights``: a new run starts from ``--init-generator``/``--init-discriminator`` where given
+    (before the family copies G into its extras, so an EMA generator starts from them too).
+    """
     mx.random.seed(config.seed)
     netG = family.initialize(family.build_generator(), ctx)
     netD = family.initialize(family.build_discriminator(), ctx)
     if config.hybridize:
         family.hybridize(netG)
         family.hybridize(netD)
+    if initial_weights:
+        load_initial_weights(config, netG, netD, ctx)
     family.extras = family.extra_networks(netG, ctx)
     return netG, netD
 
@@ -178,8 +199,9 @@ def _prepare_out_dir(config):
     """Refuse to overwrite a trained run; on --resume, adopt the run's architecture settings."""
     found = checkpoint.find_checkpoint(config.out)
     if config.resume:
-        if found is None:
-            raise GluonGanError("--resume: no checkpoint in %s to resume from" % config.out)
+        if found is None:  # killed before its first checkpoint: the same command must still work
+            log.info("--resume: no complete checkpoint in %s yet; starting the run from the beginning", config.out)
+            return None, None
         state = checkpoint.read_state(found)
         saved = config_from_record(state.get("config", {}))
         for key in ARCHITECTURE_KEYS:
@@ -200,6 +222,8 @@ def train(config, callbacks=()):
     ``dist_sync`` run on rank 0 only (one writer for checkpoints, grids, metrics).
     """
     resolve(config)
+    if config.tensorboard:
+        require_tensorboardx()  # before any data is fetched
     found, state = _prepare_out_dir(config)
     resolve(config)  # the settings a resumed run adopted
     ctx = parse_contexts(config.ctx)
@@ -214,7 +238,7 @@ def train(config, callbacks=()):
     batches = family.make_batches(images, config.batch_size, seed=config.seed, last_batch=config.last_batch,
                                   num_parts=workers, part_index=rank)
 
-    netG, netD = build_networks(family, config, ctx)
+    netG, netD = build_networks(family, config, ctx, initial_weights=not found)
     trainer = GANTrainer(netG, netD, family.loss, ctx, lr=config.lr, beta1=config.beta1,
                          lr_g=config.lr_g, lr_d=config.lr_d, d_steps=config.d_steps,
                          d_skip_below=config.d_skip_below, kvstore=kv, family=family)
@@ -251,9 +275,10 @@ def train(config, callbacks=()):
              len(images), len(batches), config.batch_size, ", ".join(map(str, ctx)), family.loss.name, family.name,
              config.dataset, "x".join(map(str, shape)))
     csv_path = os.path.join(config.out, "metrics.csv")
-    training_log = TrainingLog(csv_path, config.log_interval, start_step=start_step)
+    training_log = TrainingLog(csv_path, config.log_interval, start_step, config.epochs, len(batches))
     noise = fixed_noise(family.latent_shape, seed=config.seed, ctx=ctx[0])
     builtin = [
+        EpochProgressBar(config.epochs, len(batches)),  # first: its bar closes before the epoch's results are logged
         training_log,
         DivergenceGuard(config.out, config.log_interval),  # before anything writes this epoch's results
     ] + family_callbacks + [
@@ -261,6 +286,8 @@ def train(config, callbacks=()):
         DiversityLog.for_run(os.path.join(config.out, "diversity.csv"), images, family.latent_shape, config.seed,
                              ctx[0]),
         Checkpointer(config.out, {"config": record}, training_log),
+        *([Snapshots(config.out, config.keep_every)] if config.keep_every else []),
+        *([TensorBoardLog(config.out, start_step)] if config.tensorboard else []),
         CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
         SamplesAnimation(config.out),
     ]

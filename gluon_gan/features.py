@@ -8,9 +8,12 @@ runs with each other, but their values are *not comparable* to published
 FID. Each class says so in ``comparable``. Register your own network with
 :func:`register_features`.
 
-The Inception weights cannot be downloaded here (no ``pretrained=True``): they
-come from ``--inception-params FILE`` or MXNet's model-zoo cache
-(``$MXNET_HOME/models/inceptionv3-<hash>.params``, ``~/.mxnet/models`` by default).
+The Inception weights come from ``--inception-params FILE``, or from MXNet's
+model-zoo cache (``$MXNET_HOME/models/inceptionv3-<hash>.params``,
+``~/.mxnet/models`` by default) when their SHA-1 matches the model store's,
+or are fetched through ``model_store`` on request (``--download-inception``).
+The MXNet weights are not the TensorFlow graph that published FIDs use: see
+docs/evaluation.md for numbers comparable to papers.
 """
 import glob
 import hashlib
@@ -86,27 +89,67 @@ def inception_preprocess(images):
 
 
 def inception_cache_path():
-    """Where ``inception_v3(pretrained=True)`` would keep its weights (it is never called: it would download)."""
+    """Where MXNet's model store keeps ``inceptionv3`` (``$MXNET_HOME/models/inceptionv3-<sha1 prefix>.params``)."""
     from mxnet.gluon.model_zoo.model_store import short_hash
     return os.path.join(mx.base.data_dir(), "models", "inceptionv3-%s.params" % short_hash("inceptionv3"))
 
 
-def find_inception_params(path=None):
-    """The Inception-v3 weights file to use, or a one-line error naming where it was looked for."""
+def inception_sha1():
+    """The SHA-1 MXNet's model store publishes for its ``inceptionv3`` weights."""
+    from mxnet.gluon.model_zoo import model_store
+    return model_store._model_sha1["inceptionv3"]
+
+
+def fetch_inception_params():
+    """Download the model zoo's Inception-v3 weights through MXNet's ``model_store`` (it checks their SHA-1).
+
+    Opt-in (``evaluate.py --download-inception``): the file is about 95 MB, and
+    ``$MXNET_GLUON_REPO`` picks another mirror, as for any model-zoo download.
+    """
+    from mxnet.gluon.model_zoo import model_store
+    root = os.path.dirname(inception_cache_path())
+    try:
+        return model_store.get_model_file("inceptionv3", root=root)
+    except Exception as err:  # requests, zip and hash failures all end here; the message is what matters
+        from mxnet.gluon.utils import check_sha1
+        bad = inception_cache_path()
+        if os.path.isfile(bad) and not check_sha1(bad, inception_sha1()):
+            os.remove(bad)  # the model store leaves a download that failed its hash check in place
+        raise GluonGanError("cannot download the Inception-v3 weights into %s: %s" % (
+            root, (str(err).splitlines() or [type(err).__name__])[0])) from None
+
+
+def find_inception_params(path=None, download=False):
+    """The Inception-v3 weights file to use, or a one-line error naming where it was looked for.
+
+    A file given by ``path`` is used as it is. Otherwise only a file of
+    MXNet's model-zoo cache whose SHA-1 matches the model store's is taken
+    (an interrupted copy or other weights under that name would give wrong
+    FIDs silently); with ``download``, missing or bad weights are fetched.
+    """
     if path:
         if not os.path.isfile(path):
             raise GluonGanError("Inception-v3 weights not found: %s (the file given to --inception-params)" % path)
         return path
+    from mxnet.gluon.utils import check_sha1
     expected = inception_cache_path()
-    found = sorted(glob.glob(os.path.join(os.path.dirname(expected), "inceptionv3-*.params")))
-    if os.path.isfile(expected):
-        return expected
-    if found:
-        return found[0]
+    candidates = [expected] + [p for p in sorted(glob.glob(os.path.join(os.path.dirname(expected),
+                                                                        "inceptionv3-*.params"))) if p != expected]
+    present = [p for p in candidates if os.path.isfile(p)]
+    for candidate in present:
+        if check_sha1(candidate, inception_sha1()):
+            return candidate
+    if download:
+        return fetch_inception_params()
+    if present:
+        raise GluonGanError(
+            "%s does not match the SHA-1 of MXNet's inceptionv3 weights (%s): incomplete or other weights; "
+            "pass --download-inception to fetch them again, or --inception-params FILE to use a file as it is"
+            % (present[0], inception_sha1()))
     raise GluonGanError(
-        "Inception-v3 weights not found: looked for %s (MXNet's model-zoo cache; they cannot be downloaded "
-        "here): copy that file there or pass --inception-params FILE, or use --features pixels/randconv "
-        "(not comparable to published FID)" % expected)
+        "Inception-v3 weights not found: looked for %s (MXNet's model-zoo cache): pass --download-inception to "
+        "fetch them (about 95 MB, SHA-1 checked), copy that file there, or pass --inception-params FILE; or use "
+        "--features pixels/randconv (not comparable to published FID)" % expected)
 
 
 @register_features
@@ -115,17 +158,18 @@ class InceptionFeatures(FeatureExtractor):
 
     These are the standard FID features in kind. The MXNet model zoo's weights
     are not the TensorFlow graph that published FID numbers were computed with,
-    so expect values close to, not identical with, ``pytorch-fid``/TF FID.
+    so the values are not those of ``pytorch-fid``/TF FID (docs/evaluation.md
+    says how to get those from ``generate.py --individual`` output).
     """
 
     name = "inception"
     dim = 2048
     comparable = True
 
-    def __init__(self, params=None, ctx=None, batch_size=50):
+    def __init__(self, params=None, ctx=None, batch_size=50, download=False):
         super().__init__(ctx, batch_size)
         from mxnet.gluon.model_zoo import vision
-        self.params = find_inception_params(params)
+        self.params = find_inception_params(params, download=download)
         net = vision.inception_v3(pretrained=False)
         load_parameters(net, self.params, ctx=self.ctx)
         self.net = net.features  # ends in AvgPool(8) + Dropout: the pool features (dropout is off outside training)

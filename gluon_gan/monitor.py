@@ -7,6 +7,7 @@ import time
 import mxnet as mx
 
 from . import checkpoint, plotting
+from .progressbar import TimeLeft, format_seconds
 from .training import Callback
 
 log = logging.getLogger(__name__)
@@ -21,13 +22,16 @@ class TrainingLog(Callback):
     tutorial timed only the last batch). D/G loss are the current batch's means;
     accuracy is the running value over the epoch, as the tutorial's metric.
     Reading these values is the only place the loop waits for the device.
+    Given ``epochs`` and ``iterations_per_epoch``, the line also says
+    ``iter i/N`` and the time left for the epoch and the run.
     """
 
-    def __init__(self, csv_path, interval=10, start_step=0):
+    def __init__(self, csv_path, interval=10, start_step=0, epochs=None, iterations_per_epoch=None):
         self.csv_path = csv_path
         self.interval = interval
         self.step = start_step
         self._samples = 0
+        self.time_left = TimeLeft(epochs, iterations_per_epoch) if epochs and iterations_per_epoch else None
 
     def on_train_begin(self, trainer, start_epoch):
         _truncate_rows_after(self.csv_path, self.step)
@@ -35,19 +39,34 @@ class TrainingLog(Callback):
 
     def on_epoch_begin(self, trainer, epoch):
         self._tic, self._samples = time.time(), 0
+        if self.time_left:
+            self.time_left.epoch_started(epoch)
+
+    def on_epoch_end(self, trainer, epoch):
+        if self.time_left:
+            self.time_left.epoch_done()
 
     def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
         self.step += 1
         self._samples += batch_size
         if iteration % self.interval:
+            if self.time_left:
+                self.time_left.iteration_done()
             return
         d, g = float(d_loss.asscalar()), float(g_loss.asscalar())
         _, acc = trainer.metric.get()
+        if self.time_left:  # after the wait for the device, so the time is the iteration's, not its queueing
+            self.time_left.iteration_done()
         now = time.time()
         speed = self._samples / max(now - self._tic, 1e-9)
         self._tic, self._samples = now, 0
-        log.info("epoch %d iter %d: %.1f samples/s, D loss %.4f, G loss %.4f, binary acc %.4f",
-                 epoch, iteration, speed, d, g, acc)
+        if self.time_left:
+            log.info("epoch %d iter %d/%d: %.1f samples/s, D loss %.4f, G loss %.4f, binary acc %.4f, "
+                     "left: epoch %s, run %s", epoch, iteration, self.time_left.per_epoch, speed, d, g, acc,
+                     format_seconds(self.time_left.epoch_left()), format_seconds(self.time_left.run_left()))
+        else:
+            log.info("epoch %d iter %d: %.1f samples/s, D loss %.4f, G loss %.4f, binary acc %.4f",
+                     epoch, iteration, speed, d, g, acc)
         self._write_row([epoch, iteration, self.step, round(speed, 2), d, g, acc, round(now - self._start, 2)])
 
     def _write_row(self, row):

@@ -79,3 +79,20 @@ def parse_contexts(spec):
     if len(set(contexts)) != len(contexts):
         raise GluonGanError("--ctx %s names a device twice" % spec)
     return contexts
+
+
+SUPPORTED_MXNET = "1.9"
+
+
+def check_mxnet_version(mx):
+    """One-line error unless ``mx`` is a 1.9.x build: the API (and the workarounds here) are 1.9's.
+
+    The ``cpu`` extra pins mxnet==1.9.1, but GPU users install ``mxnet-cuXXX``
+    themselves, with whatever version pip picks.
+    """
+    version = getattr(mx, "__version__", "unknown")
+    if not str(version).startswith(SUPPORTED_MXNET + "."):
+        from .errors import GluonGanError
+        raise GluonGanError("gluon-gan needs MXNet %s.x, but the installed mxnet is %s (%s); install mxnet==1.9.1 "
+                            "or an mxnet-cuXXX 1.9 build" % (SUPPORTED_MXNET, version,
+                                                              getattr(mx, "__file__", "?")))

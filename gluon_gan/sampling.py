@@ -10,6 +10,7 @@ import os
 import mxnet as mx
 import numpy as np
 
+from . import legacy
 from .checkpoint import load_parameters, read_parameter_shapes
 from .errors import GluonGanError
 from .models import Generator
@@ -23,7 +24,7 @@ def generator_shape_from_params(path):
     needed to load a generator trained with other widths or sizes.
     """
     shapes = read_parameter_shapes(path)
-    weights = sorted((k for k in shapes if k.endswith(".weight")), key=lambda k: int(k.split(".")[0]))
+    weights = legacy.weight_names_in_order(shapes, path)  # either naming: ours or the tutorial's save_params
     first = shapes[weights[0]] if weights else None
     stages = len(weights) - 1
     if not weights or len(first) != 4 or stages < 1 or first[1] % (1 << (stages - 1)):

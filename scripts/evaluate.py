@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Measure a trained generator: FID and KID against real images, and sample diversity.
 
-FID/KID use Inception-v3 pool features by default. Its weights cannot be downloaded here: pass
---inception-params FILE or put MXNet's model-zoo file in ~/.mxnet/models. --features pixels or
-randconv need no weights, but their numbers are NOT comparable to published FID/KID.
+FID/KID use Inception-v3 pool features by default: MXNet's model-zoo weights, found in
+~/.mxnet/models (SHA-1 checked), fetched with --download-inception, or given by --inception-params FILE.
+These are not the TensorFlow weights of published FIDs (see docs/evaluation.md for comparable numbers).
+--features pixels or randconv need no weights, but their numbers are NOT comparable to published FID/KID.
 The real images default to the data the run was trained on (the config.json next to --params).
 """
 import argparse
@@ -38,7 +39,10 @@ def parse_args(argv=None):
     p.add_argument("--features", default="inception", choices=sorted(FEATURES),
                    help="feature extractor; only inception is comparable to published FID (default: %(default)s)")
     p.add_argument("--inception-params", metavar="FILE",
-                   help="Inception-v3 weights (gluon model zoo's inceptionv3-*.params)")
+                   help="Inception-v3 weights (gluon model zoo's inceptionv3-*.params), used as they are")
+    p.add_argument("--download-inception", action="store_true",
+                   help="fetch the model zoo's Inception-v3 weights (about 95 MB, SHA-1 checked) into MXNet's "
+                        "cache ($MXNET_HOME/models) if they are not there")
     p.add_argument("--kid-subsets", type=int, default=100, help="KID subsets (default: %(default)s)")
     p.add_argument("--kid-subset-size", type=int, default=1000, help="images per KID subset (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=50, help="images per forward pass (default: %(default)s)")
@@ -52,8 +56,8 @@ def parse_args(argv=None):
     for name in ("num_fake", "num_real", "kid_subsets", "kid_subset_size", "batch_size"):
         if getattr(args, name) < (1 if name in ("kid_subsets", "batch_size") else 2):
             p.error("--%s is too small" % name.replace("_", "-"))
-    if args.inception_params and args.features != "inception":
-        p.error("--inception-params only applies to --features inception")
+    if (args.inception_params or args.download_inception) and args.features != "inception":
+        p.error("--inception-params and --download-inception only apply to --features inception")
     return args
 
 
@@ -113,7 +117,8 @@ def main(argv=None):
     from gluon_gan.runtime import parse_contexts
     start = time.time()
     ctx = parse_contexts(args.ctx)[0]
-    options = {"params": args.inception_params} if args.features == "inception" else {}
+    options = ({"params": args.inception_params, "download": args.download_inception}
+               if args.features == "inception" else {})
     extractor = features.get_extractor(args.features, ctx=ctx, batch_size=args.batch_size, **options)
     netG = sampling.load_generator(args.params, ctx=ctx)
     config = data_config(args)

@@ -2,6 +2,7 @@
 import http.server
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,7 +42,8 @@ def test_train_one_epoch_then_generate_from_its_params(tmp_path, image_folder):
     proc = _run("train_lfw.py", "--data-dir", image_folder, "--out", out, "--epochs", "1",
                 "--cache-dir", str(tmp_path / "cache"), *TINY)
     assert proc.returncode == 0, proc.stderr
-    assert "epoch 0 iter 0:" in proc.stderr and "samples/s" in proc.stderr
+    assert "epoch 0 iter 0/6:" in proc.stderr and "samples/s" in proc.stderr and "left: epoch " in proc.stderr
+    assert "\r" not in proc.stderr  # no progress bar when stderr is not a terminal
     for name in ("Generator.params", "discriminator.params", "config.json", "metrics.csv",
                  "training_curves.png", os.path.join("samples", "epoch_001.png"),
                  os.path.join("checkpoint", "Generator.states"), os.path.join("checkpoint", "state.json")):
@@ -70,12 +72,16 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path, image_fold
     assert [r.split(",")[2] for r in rows[1:]] == ["1", "3", "5", "7", "9", "11"]
 
 
-def test_refuses_to_overwrite_a_run_and_resume_needs_one(tmp_path, image_folder):
+def test_refuses_to_overwrite_a_run_and_resume_without_a_checkpoint_starts_it(tmp_path, image_folder, caplog):
+    import logging
     main = load_script("train_lfw").main
     from gluon_gan.errors import GluonGanError
     args = ["--data-dir", image_folder, "--cache-dir", str(tmp_path / "c"), "--out", str(tmp_path / "r")] + TINY
-    with pytest.raises(GluonGanError, match="no checkpoint"):
-        main(args + ["--resume"])
+    with caplog.at_level(logging.INFO):
+        main(args + ["--resume", "--epochs", "1"])
+    assert "no complete checkpoint in %s yet; starting the run from the beginning" % (tmp_path / "r") in caplog.text
+    assert checkpoint.read_state(checkpoint.find_checkpoint(str(tmp_path / "r")))["epoch"] == 1
+    shutil.rmtree(str(tmp_path / "r"))
     main(args + ["--epochs", "1"])
     before = open(str(tmp_path / "r" / "Generator.params"), "rb").read()
     with pytest.raises(GluonGanError, match="already holds a trained run"):

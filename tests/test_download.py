@@ -298,3 +298,24 @@ def test_interrupted_extraction_never_looks_complete(tmp_path, monkeypatch):
     assert not (target / "stale.jpg").exists()
     archive.write_bytes(b"corrupt now")  # a complete target is reused without reading the archive
     assert dl.safe_extract(str(archive), str(target)) == str(target)
+
+
+def test_resumed_download_bar_starts_at_the_bytes_already_there(server, tmp_path, monkeypatch):
+    import io
+    bars = []
+
+    class Recorded(dl.tqdm):  # the real tqdm, drawn into a buffer as if stderr were a terminal
+        def __init__(self, *args, **kwargs):
+            kwargs.update(file=io.StringIO(), disable=False)
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+    monkeypatch.setattr(dl, "tqdm", Recorded)
+    server.files["/lfw.tgz"] = LFW_TGZ
+    server.modes["/lfw.tgz"] = ("truncate", 100)
+    dest, md5 = str(tmp_path / "lfw.tgz"), hashlib.md5(LFW_TGZ).hexdigest()
+    with pytest.raises(GluonGanError):
+        dl.download(server.url("/lfw.tgz"), dest, md5=md5)
+    server.modes["/lfw.tgz"] = "ok"
+    dl.download(server.url("/lfw.tgz"), dest, md5=md5)
+    assert [(b.initial, b.n, b.total) for b in bars] == [(0, 100, len(LFW_TGZ)), (100, len(LFW_TGZ), len(LFW_TGZ))]
+    assert "lfw.tgz" in bars[1].fp.getvalue()
