@@ -25,12 +25,12 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 from mxnet.gluon import nn
+from tqdm import tqdm
 
 from . import fid
 from .checkpoint import atomic_write, load_parameters, save_parameters
 from .errors import GluonGanError
 from .features import FeatureExtractor, register_features
-from .progress import ProgressBar
 from .training import Callback
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,8 @@ def train_classifier(images, labels, epochs=3, batch_size=64, learning_rate=1e-3
         order = rs.permutation(len(images))
         metric.reset()
         tic = time.time()
-        with ProgressBar(steps, "classifier epoch %d/%d" % (epoch + 1, epochs), unit="batch",
-                         enabled=None if progress else False) as bar:
+        with tqdm(total=steps, desc="classifier epoch %d/%d" % (epoch + 1, epochs), unit="batch",
+                  disable=None if progress else True, leave=False) as bar:
             for step in range(steps):
                 idx = np.sort(order[step * batch_size:(step + 1) * batch_size])
                 x = next(_batches(images[idx], batch_size, ctx))
