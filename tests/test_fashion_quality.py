@@ -190,3 +190,27 @@ def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_d
     want = fq.fashion_quality(images, net, fq.load_reference(net, fq.classifier_path(cache), data_dir=easy_data))
     assert result.pop("class_histogram") == pytest.approx(want.pop("class_histogram"))
     assert result == pytest.approx(want) and result["fid"] > result["fid_floor"] > 0
+
+
+def test_fashion_quality_script_prints_and_records(trained, easy_data, tmp_path, capsys):
+    import json
+    from conftest import load_script
+    from gluon_gan.experiment import TrainConfig, train
+    path, _, _ = trained
+    cache = str(tmp_path / "cache")
+    os.makedirs(os.path.dirname(fq.classifier_path(cache)))
+    shutil.copy(path, fq.classifier_path(cache))
+    out = str(tmp_path / "run")
+    train(TrainConfig(model="dcgan28", dataset="fashion-mnist", data_dir=easy_data, cache_dir=cache, out=out,
+                      epochs=1, batch_size=150, seed=1))
+    script = load_script("fashion_quality")
+    params, record = os.path.join(out, "Generator.params"), str(tmp_path / "q.json")
+    assert script.main(["--params", params, "--num", "20", "--cache-dir", cache, "--data-dir", easy_data,
+                        "--json", record, "--ctx", "cpu"]) is None
+    printed = capsys.readouterr().out
+    saved = json.load(open(record))
+    assert "floor %.3f" % saved["fid_floor"] in printed and saved["num_images"] == 20
+    assert saved["params"] == os.path.abspath(params)
+    from gluon_gan import cli
+    assert cli.run(script.main, ["--params", str(tmp_path / "none.params")]) == 2
+    assert "generator weights not found" in capsys.readouterr().err
