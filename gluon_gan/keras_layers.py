@@ -12,7 +12,7 @@ Keras stores kernels as (kh, kw, in, out), MXNet as (out, in, kh, kw)).
 """
 from mxnet.gluon import HybridBlock, nn
 
-from .onednn import OneChannelSafeConv2DTranspose
+from .mxnet_fixes import OneChannelSafeConv2DTranspose
 
 
 def same_padding(size, kernel, stride):

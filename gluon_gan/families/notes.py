@@ -17,6 +17,7 @@ from mxnet.gluon import HybridBlock, nn
 from .. import spectral
 from ..errors import GluonGanError
 from ..keras_layers import SameConv2D, SameConv2DTranspose
+from ..mxnet_fixes import SELU
 from . import register_family
 from .base import ModelFamily
 
@@ -57,8 +58,8 @@ def mlp_generator(nz, image_shape):
     net = nn.HybridSequential()
     size = int(image_shape[0] * image_shape[1] * image_shape[2])
     with net.name_scope():
-        net.add(nn.Dense(100, in_units=nz), nn.SELU(),
-                nn.Dense(200, in_units=100), nn.SELU(),
+        net.add(nn.Dense(100, in_units=nz), SELU(),
+                nn.Dense(200, in_units=100), SELU(),
                 nn.Dense(size, in_units=200), nn.Activation("sigmoid"),
                 Reshape(image_shape))
     return net
@@ -71,8 +72,8 @@ def mlp_discriminator(image_shape, spectral_norm=False):
     size = int(image_shape[0] * image_shape[1] * image_shape[2])
     with net.name_scope():
         net.add(nn.Flatten(),
-                dense(200, in_units=size), nn.SELU(),
-                dense(100, in_units=200), nn.SELU(),
+                dense(200, in_units=size), SELU(),
+                dense(100, in_units=200), SELU(),
                 dense(1, in_units=100))
     return net
 
@@ -85,7 +86,7 @@ def dcgan28_generator(nz, image_shape):
     with net.name_scope():
         net.add(nn.Dense(128 * quarter * quarter, in_units=nz), Reshape((128, quarter, quarter)),
                 keras_batchnorm(128),
-                SameConv2DTranspose(64, 5, 2, quarter, 128), nn.SELU(),
+                SameConv2DTranspose(64, 5, 2, quarter, 128), SELU(),
                 keras_batchnorm(64),
                 SameConv2DTranspose(channels, 5, 2, 2 * quarter, 64), nn.Activation("tanh"))
     return net

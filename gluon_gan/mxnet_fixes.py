@@ -1,9 +1,25 @@
-"""Workarounds for bugs in MXNet 1.9.1's oneDNN (MKL-DNN) CPU kernels, each a drop-in for the Gluon layer.
+"""Drop-in Gluon layers that work around bugs in MXNet 1.9.1, each named after the layer it replaces.
 
 They keep the replaced layer's parameters (names, shapes, init), so weights
 files do not notice, and they change the computation only where the bug bites.
 """
-from mxnet.gluon import nn
+from mxnet.gluon import HybridBlock, nn
+
+# MXNet's (and Keras') SELU constants (Klambauer et al. 2017)
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+class SELU(HybridBlock):
+    """``nn.SELU`` with the right gradient: λ·x for x > 0, λ·α·(eᵡ − 1) otherwise.
+
+    MXNet 1.9.1's ``LeakyReLU(act_type="selu")`` computes the forward right but
+    back-propagates λ·(y + α) for negative inputs instead of λ·α·eᵡ (at x = −2:
+    0.161 instead of 0.238), so a network of ``nn.SELU`` trains on wrong
+    gradients. Written with ``relu``, ``minimum`` and ``exp``, whose gradients are right.
+    """
+
+    def hybrid_forward(self, F, x):
+        return SELU_SCALE * (F.relu(x) + SELU_ALPHA * (F.exp(F.minimum(x, 0.0)) - 1))
 
 
 class OneChannelSafeConv2DTranspose(nn.Conv2DTranspose):

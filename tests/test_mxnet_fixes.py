@@ -1,10 +1,10 @@
-"""Workarounds for MXNet 1.9.1's oneDNN: same values and gradients as the layer they replace, and they train."""
+"""Workarounds for MXNet 1.9.1 bugs: the values of the layer they replace, the right gradients, and they train."""
 import mxnet as mx
 import numpy as np
 from mxnet import autograd
 
 from gluon_gan.models import Generator
-from gluon_gan.onednn import OneChannelSafeConv2DTranspose
+from gluon_gan.mxnet_fixes import SELU, SELU_ALPHA, SELU_SCALE, OneChannelSafeConv2DTranspose
 
 def test_one_channel_transposed_conv_trains_under_onednn():
     # MXNet 1.9.1's oneDNN cannot backpropagate to the input of a 64 -> 1 Deconvolution; ours computes it.
@@ -43,3 +43,20 @@ def test_grey_dcgan_generator_trains_with_the_tutorial_parameter_names():
     out.backward()
     assert out.shape == (64, 1, 64, 64)
     assert np.abs(grey[0].weight.grad().asnumpy()).max() > 0
+
+
+def test_selu_has_mxnets_values_and_the_true_gradient():
+    x = mx.nd.array([-3.0, -2.0, -0.5, -1e-3, 0.0, 0.3, 1.5], dtype="float64")
+    want = SELU_SCALE * np.where(x.asnumpy() > 0, 1.0, SELU_ALPHA * np.exp(x.asnumpy()))
+    grads = {}
+    for name, layer in (("ours", SELU()), ("mxnet", mx.gluon.nn.SELU())):
+        x.attach_grad()
+        with autograd.record():
+            y = layer(x)
+        y.backward()
+        grads[name] = x.grad.asnumpy().copy()
+        np.testing.assert_allclose(y.asnumpy(), SELU_SCALE * np.where(x.asnumpy() > 0, x.asnumpy(),
+                                                                       SELU_ALPHA * np.expm1(x.asnumpy())),
+                                   rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(grads["ours"][x.asnumpy() != 0], want[x.asnumpy() != 0], rtol=1e-12)
+    assert abs(grads["mxnet"][1] - want[1]) > 0.05  # MXNet 1.9.1's own backward at x = -2 (0.161, not 0.238)
