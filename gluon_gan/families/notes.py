@@ -1,6 +1,7 @@
 """``mlp`` and ``dcgan28``: the GAN notes' two Fashion-MNIST GANs (Keras), ported layer for layer.
 
-What is Keras' and kept: Glorot-uniform kernels with zero biases, SELU,
+What is Keras' and kept: Glorot-uniform kernels with zero biases, SELU (with
+its true gradient, which MXNet's own lacks: :mod:`gluon_gan.mxnet_fixes`),
 BatchNorm(momentum 0.99, epsilon 1e-3), "same" padding computed as Keras does
 (:mod:`gluon_gan.keras_layers`), RMSprop(lr 1e-3, rho 0.9, eps 1e-7), batch
 32, 50 epochs, BCE, and a fresh noise draw for G's step (``fresh_g_noise``).
