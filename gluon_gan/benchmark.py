@@ -131,3 +131,49 @@ def profile_training(batch_size=64, iters=5, ctx=None):
         profiler.set_state("stop")
         table = profiler.dumps(reset=True, format="table", sort_by="total", ascending=False)
     return table
+
+
+def time_families(names, image_shape=(3, 32, 32), batch_size=64, iters=10, repeats=3, ctx=None, loss=None,
+                  options=None, seed=0):
+    """Training images/s of several model families, interleaved so each repeat sees the same machine state.
+
+    Each family trains through ``fit`` exactly as ``train.py`` does: its own
+    inputs, its loss (``loss`` or the family's default), its optimiser and its
+    callbacks (e.g. StyleGAN's EMA and w-average updates); logging included.
+    ``options``: ``{family: {option: value}}``; ``image_shape`` and
+    ``batch_size`` may also be ``{family: value}`` (each family at its own
+    training shape). Returns ``{name: (median, rates)}``; one untimed epoch per
+    family first warms up (graph building, memory pools).
+    """
+    from . import families
+    ctx = ctx or [mx.cpu()]
+    options = options or {}
+    logging.getLogger("gluon_gan.monitor").setLevel(logging.WARNING)
+    runs = {}
+    shapes = image_shape if isinstance(image_shape, dict) else {name: image_shape for name in names}
+    batch_sizes = batch_size if isinstance(batch_size, dict) else {name: batch_size for name in names}
+    for name in names:
+        mx.random.seed(seed)
+        cls = families.get_family_class(name)
+        family = families.create_family(name, shapes[name], options.get(name),
+                                        loss=get_loss(loss or cls.defaults.get("loss", "bce")))
+        netG = family.initialize(family.build_generator(), ctx)
+        netD = family.initialize(family.build_discriminator(), ctx)
+        family.hybridize(netG)
+        family.hybridize(netD)
+        family.extras = family.extra_networks(netG, ctx)
+        trainer = GANTrainer(netG, netD, family.loss, ctx, family=family)
+        images = np.random.RandomState(seed).randint(0, 256, (batch_sizes[name] * iters,) + tuple(shapes[name]))
+        runs[name] = (trainer, family.make_batches(images.astype(np.uint8), batch_sizes[name], seed=seed), family)
+    rates = {name: [] for name in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(repeats + 1):
+            for name, (trainer, batches, family) in runs.items():
+                callbacks = [TrainingLog(os.path.join(tmp, name + ".csv"), interval=10)] + family.callbacks(None)
+                mx.nd.waitall()
+                start = time.perf_counter()
+                fit(trainer, batches, rep + 1, start_epoch=rep, seed=seed, callbacks=callbacks)
+                mx.nd.waitall()
+                if rep:
+                    rates[name].append(batch_sizes[name] * len(batches) / (time.perf_counter() - start))
+    return {name: (statistics.median(r), r) for name, r in rates.items()}

@@ -129,3 +129,19 @@ class FashionMNIST(Dataset):
         from .fashion_mnist import load_fashion_mnist
         images, _ = load_fashion_mnist("train", data_dir=config.data_dir, cache_dir=config.cache_dir)
         return images
+
+
+@register_dataset
+class CartoonFaces(Dataset):
+    """Procedurally drawn faces (:mod:`gluon_gan.cartoon_faces`): offline, deterministic, drawn at any size."""
+
+    name = "cartoon-faces"
+    summary = "10,000 procedurally drawn cartoon faces (offline stand-in for face photos; --num-images for more)"
+
+    def native_shape(self, config):
+        return (3, 64, 64)
+
+    def load(self, config, size):
+        from .cartoon_faces import DEFAULT_COUNT, cartoon_faces
+        return cartoon_faces(max(config.num_images or DEFAULT_COUNT, 1), size, seed=config.seed,
+                             cache_dir=config.cache_dir or data.default_cache_dir())

@@ -24,7 +24,8 @@ from .datasets import DATASETS, get_dataset, load_training_images
 from .diversity import DiversityLog
 from .errors import GluonGanError
 from .losses import LOSSES, get_loss
-from .monitor import Checkpointer, CurvesPlot, SampleGrids, SamplesAnimation, TrainingLog, fixed_noise
+from .monitor import (Checkpointer, CurvesPlot, FamilyFigures, SampleGrids, SamplesAnimation, TrainingLog,
+                      fixed_noise)
 from .options import option
 from .runtime import parse_contexts
 from .initial_weights import load_initial_weights
@@ -290,6 +291,7 @@ def train(config, callbacks=()):
         *([TensorBoardLog(config.out, start_step)] if config.tensorboard else []),
         CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
         SamplesAnimation(config.out),
+        FamilyFigures(config.out, config.seed),
     ]
     if config.d_skip_below is not None:
         builtin.insert(1, SkipReport(config.d_skip_below))

@@ -1,11 +1,11 @@
-"""Model families side by side on the same data: training images/s, and quality after the same budget.
+"""Model families side by side on the same data: quality after the same epochs or wall-clock budget.
 
-:func:`training_speed` times optimisation steps alone (after warm-up, with
-the device synchronised), so the figure is the loop's, not the epoch-end
-pictures'. :func:`train_with_budget` runs the library's whole training
+:func:`train_with_budget` runs the library's whole training
 (:func:`gluon_gan.experiment.train`, grids and checkpoints included) until an
 epoch count or a wall-clock budget runs out, whichever comes first, and hands
-back the trainer, whose sampling network is then judged on real data.
+back the trainer, whose sampling network is then judged on real data. Speed
+is timed apart, by :func:`gluon_gan.benchmark.time_families` (families
+interleaved, steps and the families' own callbacks only).
 """
 import logging
 import time
@@ -13,8 +13,7 @@ import time
 import mxnet as mx
 
 from . import experiment
-from .runtime import parse_contexts
-from .training import Callback, GANTrainer, StopTraining
+from .training import Callback, StopTraining
 
 log = logging.getLogger(__name__)
 
@@ -40,35 +39,6 @@ class TimeBudget(Callback):
     def on_train_end(self, trainer):
         mx.nd.waitall()
         self.wall_seconds = time.time() - self._start
-
-
-def training_speed(config, images, shape, iterations=20, warmup=3):
-    """Training images/s of ``config``'s family on ``images``: ``iterations`` timed steps after ``warmup``."""
-    ctx = parse_contexts(config.ctx)
-    family = experiment.build_family(config, shape)
-    netG, netD = experiment.build_networks(family, config, ctx)
-    trainer = GANTrainer(netG, netD, family.loss, ctx, lr=config.lr, beta1=config.beta1, lr_g=config.lr_g,
-                         lr_d=config.lr_d, d_steps=config.d_steps, family=family)
-    batches = family.make_batches(images, config.batch_size, seed=config.seed)
-    stream = _endless(batches, ctx[0])
-    for _ in range(warmup):
-        trainer.step(next(stream))
-    mx.nd.waitall()
-    tic, seen = time.time(), 0
-    for _ in range(iterations):
-        real = next(stream)
-        trainer.step(real)
-        seen += real.shape[0]
-    mx.nd.waitall()
-    return seen / (time.time() - tic)
-
-
-def _endless(batches, ctx):
-    epoch = 0
-    while True:
-        for real in batches.epoch(epoch, ctx=ctx):
-            yield real
-        epoch += 1
 
 
 def train_with_budget(config, seconds=None):

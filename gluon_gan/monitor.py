@@ -154,6 +154,22 @@ class SamplesAnimation(Callback):
             log.info("wrote %s (%d epochs)", self.gif_path, len(grids))
 
 
+class FamilyFigures(Callback):
+    """At the end: the family's explanatory figures (StyleGAN's mixing, noise, truncation) in ``figures/``.
+
+    Families without figures write nothing; the report shows whatever is there.
+    """
+
+    def __init__(self, out_dir, seed=0):
+        self.prefix = os.path.join(out_dir, "figures", "final")
+        self.seed = seed
+
+    def on_train_end(self, trainer):
+        paths = trainer.family.figures(trainer.netG, self.prefix, seed=self.seed, ctx=trainer.ctx[0])
+        if paths:
+            log.info("wrote %s", ", ".join(paths))
+
+
 def sample_grids(samples_dir):
     """``[(epoch, path)]`` of the ``epoch_NNN.png`` grids in ``samples_dir``, by epoch."""
     if not os.path.isdir(samples_dir):

@@ -210,3 +210,27 @@ class GradientPenalty(HybridBlock):
 def gradient_norm(grad):
     """Per-sample L2 norm of an input gradient, the quantity the penalty pushes towards 1."""
     return mx.nd.sqrt(mx.nd.sum(mx.nd.square(mx.nd.flatten(grad)), axis=1) + NORM_EPS)
+
+
+class R1Penalty(HybridBlock):
+    """Per-sample ``gamma / 2 * ||grad_x D(x)||^2`` on real images (Mescheder et al. 2018; StyleGAN's regulariser).
+
+    The same exact forward-graph input gradient as :class:`GradientPenalty`,
+    taken at the real batch itself instead of an interpolate, and squared
+    without a target norm: it pushes D's surface flat on the data, which keeps
+    the non-saturating GAN from oscillating around it.
+    """
+
+    def __init__(self, critic, gamma=10.0, **kwargs):
+        super().__init__(**kwargs)
+        self.gamma = gamma
+        supported_layers(critic)
+        self.critic = critic
+
+    def hybrid_forward(self, F, real):
+        if F is mx.sym:
+            param = lambda p: p.var()  # noqa: E731
+        else:
+            param = lambda p: p.data(real.context)  # noqa: E731
+        _, grad = critic_and_input_gradient(F, self.critic, real, param)
+        return 0.5 * self.gamma * F.sum(F.square(F.flatten(grad)), axis=1)

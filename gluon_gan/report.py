@@ -191,6 +191,28 @@ def _pictures_section(page):
     page.add("</div>")
 
 
+def _figures_section(page):
+    """The family's explanatory figures (``figures/*.png``, written at the end of training), if any."""
+    folder = os.path.join(page.run_dir, "figures")
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".png")) if os.path.isdir(folder) else []
+    if not names:
+        return
+    page.add("<h2>What the parts of the model do</h2>")
+    for name in names:
+        page.figure(page.image_src(os.path.join(folder, name)), name)
+
+
+def _what_section(page, config):
+    """One line saying what the run is: family, data set, image shape, loss (from the run record)."""
+    if not config:
+        return
+    family = config.get("family") or {"name": config.get("model", "dcgan")}
+    shape = config.get("image_shape")
+    page.add("<p>Model family <b>%s</b> on <b>%s</b>%s, loss %s.</p>" % (
+        html.escape(str(family.get("name"))), html.escape(str(config.get("dataset") or "lfw")),
+        html.escape(" at %s" % "x".join(map(str, shape))) if shape else "", html.escape(str(config.get("loss")))))
+
+
 def write_report(run_dir, embed=False, path=None):
     """Write ``run_dir/report.html`` (or ``path``; image links are relative to where it is); returns its path."""
     if not os.path.isdir(run_dir):
@@ -212,7 +234,9 @@ def write_report(run_dir, embed=False, path=None):
                                                       state.get("step", 0))) if state else "no checkpoint yet"
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     page.add("<p>%s. Report written %s.</p>" % (html.escape(done), when))
+    _what_section(page, config)
     _pictures_section(page)
+    _figures_section(page)
     _diversity_section(page)
     _evaluation_section(page)
     _curves_section(page)

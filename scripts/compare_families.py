@@ -5,8 +5,10 @@
   compare_families.py --dataset fashion-mnist --models dcgan stylegan progan msggan --minutes 10 \\
                       --option dcgan:image_size=32 --option stylegan:resolution=32
 
-Each family trains through the library's own loop (runs/compare/MODEL: grids, curves, checkpoint) until
---epochs or --minutes runs out, whichever comes first, after its training images/s is timed alone. On
+First every family's training images/s is timed on random images at its training shape, the families
+interleaved (A, B, C, A, B, C, ...) so all see the same machine state. Then each family trains through the
+library's own loop (runs/compare/MODEL: grids, curves, checkpoint) until --epochs or --minutes runs out,
+whichever comes first. On
 Fashion-MNIST the samples are judged by the project's classifier (Frechet distance beside its floor, classes
 covered, KL from uniform, confidence; docs/fashion_mnist.md); on other data by random-conv-feature FID
 (comparable between these runs only). Numbers are measurements: run it on a quiet machine.
@@ -37,7 +39,10 @@ def parse_args(argv=None):
     p.add_argument("--set", action="append", default=[], metavar="MODEL:NAME=VALUE",
                    help="a common setting for one family, e.g. dcgan:batch_size=32 (repeatable)")
     p.add_argument("--num-samples", type=int, default=10000, help="generated images judged (default: %(default)s)")
-    p.add_argument("--speed-iterations", type=int, default=20, help="timed steps for images/s (default: %(default)s)")
+    p.add_argument("--speed-iterations", type=int, default=10,
+                   help="timed steps per repeat for images/s (default: %(default)s)")
+    p.add_argument("--speed-repeats", type=int, default=3, help="interleaved timing repeats (default: %(default)s)")
+    p.add_argument("--speed-only", action="store_true", help="only time the families; train nothing")
     p.add_argument("--out", default=os.path.join("runs", "compare"), help="where the runs go (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ctx", default=None, help="cpu or gpu:0 (default: a GPU if MXNet sees one)")
@@ -85,37 +90,39 @@ def judge(family, netG, images, dataset, args, ctx):
     return {"fid": result["fid"], "fid_floor": None, "features": "randconv", "diversity": result.get("diversity")}
 
 
-def run_one(model, args, options, settings, ctx):
-    from gluon_gan import experiment, plotting, sampling
-    from gluon_gan.family_benchmark import train_with_budget, training_speed
-    from gluon_gan.models import count_parameters
-    out = os.path.join(args.out, model)
-    if os.path.exists(os.path.join(out, "checkpoint")):
-        raise GluonGanError("%s already holds a run; pass another --out" % out)
+def prepare(model, args, options, settings):
+    """The resolved run config of one family in this comparison, and its training images."""
+    from gluon_gan import experiment
     config = experiment.TrainConfig(model=model, dataset=args.dataset, data_dir=args.data_dir,
-                                    cache_dir=args.cache_dir, out=out, epochs=args.epochs, seed=args.seed,
-                                    ctx=args.ctx, model_options=options.get(model, {}))
+                                    cache_dir=args.cache_dir, out=os.path.join(args.out, model), epochs=args.epochs,
+                                    seed=args.seed, ctx=args.ctx, model_options=options.get(model, {}))
     for key, value in settings.get(model, {}).items():
         if not hasattr(config, key):
             raise GluonGanError("--set %s:%s: no such setting" % (model, key))
         setattr(config, key, value)
     experiment.resolve(config)
-    images, shape = experiment.load_images(config)
-    speed = training_speed(config, images, shape, iterations=args.speed_iterations)
-    print("%s: %.1f training images/s at %s, batch %d" % (model, speed, "x".join(map(str, shape)),
-                                                         config.batch_size), flush=True)
+    return config
+
+
+def run_one(config, images, speed, args, ctx):
+    from gluon_gan import plotting, sampling
+    from gluon_gan.family_benchmark import train_with_budget
+    from gluon_gan.models import count_parameters
+    if os.path.exists(os.path.join(config.out, "checkpoint")):
+        raise GluonGanError("%s already holds a run; pass another --out" % config.out)
     budget = train_with_budget(config, None if args.minutes is None else 60 * args.minutes)
     trainer = budget.trainer
     quality = judge(trainer.family, trainer.netG, images, args.dataset, args, ctx)
     grid = sampling.latent(64, trainer.family.latent_shape, seed=args.seed + 2)
     gen = sampling.RunGenerator(trainer.family, trainer.netG)
-    plotting.save_image_grid(sampling.generate(gen, grid, ctx=ctx), os.path.join(out, "final_samples.png"))
-    return {"model": model, "shape": list(shape), "batch_size": config.batch_size, "loss": config.loss,
-            "options": config.model_options, "images_per_s": speed, "images_seen": budget.images,
-            "iterations": budget.iterations, "epochs": budget.images / float(len(images)),
-            "wall_seconds": budget.wall_seconds, "num_train_images": len(images),
-            "g_params": count_parameters(trainer.netG), "d_params": count_parameters(trainer.netD),
-            "quality": quality, "grid": os.path.join(out, "final_samples.png")}
+    plotting.save_image_grid(sampling.generate(gen, grid, ctx=ctx), os.path.join(config.out, "final_samples.png"))
+    return {"model": config.model, "shape": list(trainer.family.image_shape), "batch_size": config.batch_size,
+            "loss": config.loss, "options": config.model_options, "images_per_s": speed,
+            "images_seen": budget.images, "iterations": budget.iterations,
+            "epochs": budget.images / float(len(images)), "wall_seconds": budget.wall_seconds,
+            "num_train_images": len(images), "g_params": count_parameters(trainer.netG),
+            "d_params": count_parameters(trainer.netD), "quality": quality,
+            "grid": os.path.join(config.out, "final_samples.png")}
 
 
 def table(results):
@@ -146,9 +153,25 @@ def main(argv=None):
         families.get_family_class(model)  # fail on a typo before hours of training
     options, settings = _per_model(args.option, "--option"), _per_model(args.set, "--set")
     ctx = parse_contexts(args.ctx)[0]
-    results, start = [], time.time()
-    for model in args.models:
-        results.append(run_one(model, args, options, settings, ctx))
+    from gluon_gan.benchmark import time_families
+    from gluon_gan.experiment import load_images
+    start = time.time()
+    configs = {m: prepare(m, args, options, settings) for m in args.models}
+    data = {m: load_images(c) for m, c in configs.items()}
+    print("timing %s (%d steps x %d interleaved repeats) ..." % (", ".join(args.models), args.speed_iterations,
+                                                                 args.speed_repeats), flush=True)
+    speeds = time_families(args.models, {m: data[m][1] for m in args.models},
+                           {m: c.batch_size for m, c in configs.items()}, args.speed_iterations, args.speed_repeats,
+                           ctx=[ctx], options={m: c.model_options for m, c in configs.items()}, seed=args.seed)
+    for m in args.models:
+        print("%s: %.1f training images/s at %s, batch %d (repeats: %s)" % (
+            m, speeds[m][0], "x".join(map(str, data[m][1])), configs[m].batch_size,
+            ", ".join("%.1f" % r for r in speeds[m][1])), flush=True)
+    if args.speed_only:
+        return
+    results = []
+    for m in args.models:
+        results.append(run_one(configs[m], data[m][0], speeds[m][0], args, ctx))
         print(table(results[-1:]), flush=True)
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.json")

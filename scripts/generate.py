@@ -5,6 +5,9 @@
   generate.py --interpolate 0 7 3 --steps 10 --out walk.png
                                                          slerp from seed 0's face to seed 7's, then to 3's
   generate.py --num 16 --individual faces/               also write faces/face_0000.png, ...
+  generate.py --truncation 0.7                           StyleGAN: pull w 30% of the way to the average w
+  generate.py --figures --out style.png                  also the family's explanatory figures (StyleGAN:
+                                                         style_mixing.png, style_noise.png, style_truncation.png)
 """
 import argparse
 import os
@@ -33,6 +36,11 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=8, help="faces per interpolation row, ends included "
                                                         "(default: %(default)s)")
     p.add_argument("--individual", metavar="DIR", help="also write every face as DIR/face_NNNN.png")
+    p.add_argument("--truncation", type=float, metavar="PSI",
+                   help="truncation psi for families that have it (StyleGAN: 1 none, 0 the average w)")
+    p.add_argument("--figures", action="store_true",
+                   help="also write the family's explanatory figures next to --out (e.g. StyleGAN's style "
+                        "mixing, noise and truncation pictures)")
     p.add_argument("--ctx", default=None, help="cpu or gpu:0 (default: a GPU if MXNet sees one)")
     args = p.parse_args(argv)
     if args.num < 1:
@@ -48,6 +56,7 @@ def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
     from gluon_gan import plotting, sampling
+    from gluon_gan.errors import GluonGanError
     from gluon_gan.runtime import parse_contexts
     start = time.time()
     ctx = parse_contexts(args.ctx)[0]
@@ -58,12 +67,18 @@ def main(argv=None):
     else:
         z, nrow = sampling.latent(args.num, netG.latent_shape, args.seed), args.nrow
         what = "%d faces" % args.num
-    images = sampling.generate(netG, z, ctx=ctx)
+    sample_options = {} if args.truncation is None else {"truncation": args.truncation}
+    images = sampling.generate(netG, z, ctx=ctx, **sample_options)
     plotting.save_image_grid(images, args.out, nrow=nrow)
     if args.individual:
         for i, picture in enumerate(plotting.to_uint8_images(images)):
             plotting.save_png(picture, os.path.join(args.individual, "face_%04d.png" % i))
         what += " (and %d PNGs in %s)" % (len(images), args.individual)
+    if args.figures:
+        paths = netG.family.figures(netG.net, os.path.splitext(args.out)[0], seed=args.seed, ctx=ctx)
+        if not paths:
+            raise GluonGanError("the %s family draws no explanatory figures" % netG.family.name)
+        what += " (figures: %s)" % ", ".join(paths)
     print("wrote %s to %s in %.1f s" % (what, args.out, time.time() - start))
 
 

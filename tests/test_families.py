@@ -20,6 +20,8 @@ TINY = {
     "dcgan": {"options": {"nz": 8, "ngf": 4, "ndf": 4, "image_size": 16}},
     "mlp": {"options": {"nz": 4}},
     "dcgan28": {"options": {"nz": 8}},
+    "stylegan": {"options": {"resolution": 8, "nz": 6, "w_dim": 5, "mapping_layers": 2, "fmap_base": 16,
+                             "fmap_max": 4, "ndf": 4, "r1_gamma": 1.0, "r1_interval": 2}},
 }
 
 
@@ -86,6 +88,13 @@ def test_family_trains_checkpoints_resumes_and_samples(name, folder, tmp_path):
     assert os.path.getsize(out) > 0
     for png in ("samples/epoch_002.png", "training_curves.png", "training_progress.gif"):
         assert os.path.isfile(os.path.join(straight, png)), png
+
+    from gluon_gan.report import write_report
+    page = open(write_report(straight), encoding="utf-8").read()
+    assert "Model family <b>%s</b>" % name in page
+    figures = os.path.join(straight, "figures")
+    for png in (os.listdir(figures) if os.path.isdir(figures) else []):  # the family's own pictures
+        assert png in page
 
 
 def dataclass_defaults(name):

@@ -1,0 +1,3 @@
+"""The StyleGAN-style generator (Karras et al. 2019) in Gluon blocks; the ``stylegan`` family wires it into runs."""
+from .blocks import AdaIN, ConstantInput, EqualizedConv2D, EqualizedDense, NoiseInjection, PixelNorm  # noqa: F401
+from .generator import MappingNetwork, StyleGenerator, StyleLayer, feature_widths, layer_resolutions  # noqa: F401
