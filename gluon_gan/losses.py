@@ -191,6 +191,44 @@ class HingeLoss(GANLoss):
 
 
 @register_loss
+class RelativisticHingeLoss(GANLoss):
+    """Relativistic average hinge (Jolicoeur-Martineau 2019), MSG-GAN's loss: each side judged against the other's mean.
+
+    D: max(0, 1 - (D(x) - mean D(G(z)))) + max(0, 1 + (D(G(z)) - mean D(x)));
+    G: the same with real and fake swapped, so G also gains by making the
+    reals look *less* real than its fakes. Per sample, real ``i`` and fake
+    ``i`` share a term, which gives both expectations once summed.
+
+    G's loss needs D's scores of the real batch, but the loop hands ``g_loss``
+    only the fakes' scores. So the real scores of the latest D step on the same
+    device are kept (detached) and reused: they are D's scores *before* that
+    D update, where the authors' code scores the reals again with the updated
+    D -- an approximation of one optimiser step. Accuracy: pairwise ranking.
+    """
+
+    name = "relativistic-hinge"
+
+    def __init__(self):
+        self._real_scores = {}  # device -> the latest D step's real scores (detached)
+
+    def d_loss(self, real_out, fake_out):
+        real, fake = _flat(real_out), _flat(fake_out)
+        self._real_scores[real.context] = real.detach()
+        return mx.nd.relu(1 - (real - fake.mean())) + mx.nd.relu(1 + (fake - real.mean()))
+
+    def g_loss(self, fake_out):
+        fake = _flat(fake_out)
+        real = self._real_scores.get(fake.context)
+        if real is None:
+            from .errors import GluonGanError
+            raise GluonGanError("relativistic-hinge: the generator's loss needs a discriminator step first")
+        return mx.nd.relu(1 - (fake - real.mean())) + mx.nd.relu(1 + (real - fake.mean()))
+
+    def metric(self):
+        return PairwiseAccuracy()
+
+
+@register_loss
 class WGANGPLoss(_CriticLoss):
     """WGAN with gradient penalty (Gulrajani et al. 2017), λ = 10, on a critic without BatchNorm.
 
@@ -212,13 +250,15 @@ class WGANGPLoss(_CriticLoss):
         return _flat(fake_out) - _flat(real_out)
 
     def penalty(self, netD, real, fake):
+        """The penalty at random interpolates; ``real``/``fake`` are batches, or tuples for a multi-scale critic."""
         from .penalty import GradientPenalty
         if self._penalty is None or self._penalty.critic is not netD:
             self._penalty = GradientPenalty(netD, self.weight)
             if netD._active:  # hybridize follows the critic (it would recurse into an imperative one)
                 self._penalty.hybridize(True, **dict(netD._flags))
-        eps = mx.nd.random.uniform(shape=(real.shape[0],) + (1,) * (real.ndim - 1), ctx=real.context,
-                                   dtype=real.dtype)
+        first = real[0] if isinstance(real, (list, tuple)) else real  # several scales (MSG-GAN): one eps for all
+        eps = mx.nd.random.uniform(shape=(first.shape[0],) + (1,) * (first.ndim - 1), ctx=first.context,
+                                   dtype=first.dtype)
         return self._penalty(real, fake, eps)
 
     def optimizer_defaults(self, role):

@@ -16,10 +16,20 @@ Dense (W)           ``h W^T + b``                ``g W``
 LeakyReLU(a)        ``max(h, a h)``              ``g * (1 if h > 0 else a)``
 ReLU / tanh / sig.  ...                          ``g * 1[h>0]`` / ``g(1-y^2)`` / ``g y(1-y)``
 Flatten             ``reshape``                  ``reshape`` back
+equalised layers    the same with ``c W``        the same with ``c W`` (``c = sqrt(2/fan_in)``)
+taped blocks        the block's own forward      the block's own rule (``taped_forward``)
 SELU                ``λ(h>0 ? h : α(e^h - 1))``  ``g * λ(h>0 ? 1 : α e^h)``
 Dropout (mask m)    ``h * m``                    ``g * m`` (one mask drawn for both)
 SameConv2D          pad, then Conv2D             the Conv2D's, with the padding cropped off
 ==================  ===========================  =========================================
+
+A block that is not a plain sequence (a growing critic with a fade-in blend,
+minibatch standard deviation, average pooling: :mod:`gluon_gan.layers`)
+takes part by defining ``taped_forward(F, x, param) -> (output, backward)``,
+where ``backward`` maps dL/d(output) to dL/dx using first-order operators
+only. Its ``hybrid_forward`` should run the same code, so the penalty
+differentiates exactly the network that is trained; :func:`taped_sequence`
+composes such rules for a list of layers.
 
 Every operator on the right has a first-order gradient in MXNet
 (convolution with respect to its weight and data, products; the mask is
@@ -47,6 +57,8 @@ NORM_EPS = 1e-12  # inside the square root, so the penalty stays differentiable 
 
 def supported_layers(critic):
     """The critic's layers in call order; a one-line error for anything the construction cannot handle."""
+    if hasattr(critic, "taped_forward"):
+        return [critic]
     if isinstance(critic, (nn.HybridSequential, nn.Sequential)):
         layers = []
         for child in critic._children.values():
@@ -80,11 +92,15 @@ def _weight(F, layer, param):
     w = param(layer.weight)
     if isinstance(layer, (SNConv2D, SNDense)):
         w = layer.normalized_weight(F, w, param(layer.u))
+    if hasattr(layer, "runtime_weight"):  # equalised learning rate (gluon_gan.layers)
+        w = layer.runtime_weight(F, w)
     return w
 
 
 def _layer(F, layer, h, param):
     """``(output, backward)``: the layer's forward on ``h`` and a function mapping dL/d(output) to dL/dh."""
+    if hasattr(layer, "taped_forward"):
+        return layer.taped_forward(F, h, param)
     if isinstance(layer, nn.Conv2D):
         kw = layer._kwargs
         w = _weight(F, layer, param)
@@ -94,7 +110,6 @@ def _layer(F, layer, h, param):
             y = F.Convolution(h, w, param(layer.bias), **kw)
         in_channels = layer.weight.shape[1]
         return y, lambda g: _conv_input_gradient(F, g, w, h, kw, in_channels)
-        return y, back
     if isinstance(layer, nn.Dense):
         w = _weight(F, layer, param)
         b = None if layer.bias is None else param(layer.bias)
@@ -157,6 +172,20 @@ def _conv_input_gradient(F, g, w, h, kw, in_channels):
     return F.slice_like(full, h, axes=(2, 3))
 
 
+def taped_sequence(F, layers, h, param):
+    """``(output, backward)`` of ``layers`` (as :func:`supported_layers` lists them) applied in order to ``h``."""
+    tape = []
+    for layer in layers:
+        h, back = _layer(F, layer, h, param)
+        tape.append(back)
+
+    def backward(g):
+        for back in reversed(tape):
+            g = back(g)
+        return g
+    return h, backward
+
+
 def critic_and_input_gradient(F, critic, x, param=None):
     """``(critic(x), d sum(critic(x)) / dx)``, both differentiable with respect to the critic's weights.
 
@@ -166,16 +195,8 @@ def critic_and_input_gradient(F, critic, x, param=None):
     """
     if param is None:
         param = lambda p: p.data(x.context)  # noqa: E731
-    tape = []
-    h = x
-    for layer in supported_layers(critic):
-        h, back = _layer(F, layer, h, param)
-        tape.append(back)
-    score = h
-    g = F.ones_like(score)
-    for back in reversed(tape):
-        g = back(g)
-    return score, g
+    score, backward = taped_sequence(F, supported_layers(critic), x, param)
+    return score, backward(F.ones_like(score))
 
 
 def input_gradient(critic, x):
@@ -187,7 +208,15 @@ class GradientPenalty(HybridBlock):
     """Per-sample ``weight * (||grad D(x_hat)||_2 - 1)^2`` at ``x_hat = eps*real + (1-eps)*fake``.
 
     Holds the critic as a child so a hybridized penalty finds its weights;
-    hybridize it only when the critic is hybridized (hybridize recurses).
+    hybridize it only when the critic is hybridized (hybridize recurses). A
+    critic whose graph changes (a growing one) exposes ``graph_key``; the
+    penalty traces its graph again whenever that key changes.
+
+    A critic of several images (MSG-GAN's, one per scale) takes tuples
+    ``real`` and ``fake``: every scale is interpolated with the same ``eps``,
+    and the norm is that of the gradients of all scales together, as the
+    MSG-GAN authors' code does. Such a critic must define ``taped_forward``
+    taking the tuple and returning one gradient per image.
     """
 
     def __init__(self, critic, weight=10.0, **kwargs):
@@ -195,15 +224,39 @@ class GradientPenalty(HybridBlock):
         self.weight = weight
         supported_layers(critic)  # fail now, with a clear message, rather than at the first step
         self.critic = critic
+        self._trace_key = None
+        self._several = False
 
-    def hybrid_forward(self, F, real, fake, eps):
+    def forward(self, real, fake, eps):
+        several = isinstance(real, (list, tuple))
+        reals, fakes = (tuple(real), tuple(fake)) if several else ((real,), (fake,))
+        if len(reals) != len(fakes):
+            raise ValueError("the penalty needs as many real as fake images (%d, %d)" % (len(reals), len(fakes)))
+        key = (getattr(self.critic, "graph_key", None), several, len(reals))
+        if key != self._trace_key:
+            self._clear_cached_op()
+            self._trace_key, self._several = key, several
+        if key[0] is not None:
+            from .layers import quiet_unused_parameters
+            with quiet_unused_parameters():  # a growing critic keeps stages it does not use yet
+                return super().forward(eps, *(reals + fakes))
+        return super().forward(eps, *(reals + fakes))
+
+    def hybrid_forward(self, F, eps, *images):
         if F is mx.sym:
             param = lambda p: p.var()  # noqa: E731
         else:
-            param = lambda p: p.data(real.context)  # noqa: E731
-        x_hat = F.broadcast_mul(eps, real) + F.broadcast_mul(1 - eps, fake)
-        _, grad = critic_and_input_gradient(F, self.critic, x_hat, param)
-        norm = F.sqrt(F.sum(F.square(F.flatten(grad)), axis=1) + NORM_EPS)
+            param = lambda p: p.data(eps.context)  # noqa: E731
+        half = len(images) // 2
+        x_hats = [F.broadcast_mul(eps, r) + F.broadcast_mul(1 - eps, f) for r, f in zip(images[:half], images[half:])]
+        if self._several:
+            score, backward = self.critic.taped_forward(F, tuple(x_hats), param)
+            grads = backward(F.ones_like(score))
+        else:
+            grads = [critic_and_input_gradient(F, self.critic, x_hats[0], param)[1]]
+        squares = [F.sum(F.square(F.flatten(g)), axis=1) for g in grads]
+        total = squares[0] if len(squares) == 1 else F.add_n(*squares)
+        norm = F.sqrt(total + NORM_EPS)
         return self.weight * F.square(norm - 1)
 
 

@@ -20,6 +20,9 @@ TINY = {
     "dcgan": {"options": {"nz": 8, "ngf": 4, "ndf": 4, "image_size": 16}},
     "mlp": {"options": {"nz": 4}},
     "dcgan28": {"options": {"nz": 8}},
+    # 12 images a pass: 8 at 4x4, then the 8x8 fade-in, so the epoch-1 checkpoint sits mid fade-in (alpha 0.5)
+    "progan": {"options": {"nz": 8, "image_size": 8, "widths": "6,4", "stable_images": 8, "fade_images": 8}},
+    "msggan": {"options": {"nz": 8, "image_size": 8, "widths": "6,4"}},
     "stylegan": {"options": {"resolution": 8, "nz": 6, "w_dim": 5, "mapping_layers": 2, "fmap_base": 16,
                              "fmap_max": 4, "ndf": 4, "r1_gamma": 1.0, "r1_interval": 2}},
 }

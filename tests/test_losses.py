@@ -27,6 +27,9 @@ HAND = {
     "wgan": (FAKE - REAL, -FAKE),
     "hinge": (relu(1 - REAL) + relu(1 + FAKE), -FAKE),
     "wgan-gp": (FAKE - REAL, -FAKE),  # + the penalty, tested below
+    # G's side uses the real scores of the D step before it (the test computes d first)
+    "relativistic-hinge": (relu(1 - (REAL - FAKE.mean())) + relu(1 + (FAKE - REAL.mean())),
+                           relu(1 - (FAKE - REAL.mean())) + relu(1 + (REAL - FAKE.mean()))),
 }
 
 
