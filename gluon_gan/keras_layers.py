@@ -13,6 +13,7 @@ Keras stores kernels as (kh, kw, in, out), MXNet as (out, in, kh, kw)).
 from mxnet.gluon import HybridBlock, nn
 
 from .mxnet_fixes import OneChannelSafeConv2DTranspose
+from .penalty import supported_layers, taped_sequence
 
 
 def same_padding(size, kernel, stride):
@@ -36,6 +37,14 @@ class SameConv2D(HybridBlock):
         if any(self.pad_width):
             x = F.pad(x, mode="constant", pad_width=self.pad_width, constant_value=0)
         return self.conv(x)
+
+    def taped_forward(self, F, x, param):
+        """The gradient penalty's rule (:mod:`gluon_gan.penalty`): the convolution's, padding cropped off."""
+        before, after = self.pad_width[4:6]
+        padded = F.pad(x, mode="constant", pad_width=self.pad_width, constant_value=0) if any(self.pad_width) else x
+        y, back = taped_sequence(F, supported_layers(self.conv), padded, param)
+        end = -after if after else None
+        return y, lambda g: F.slice(back(g), begin=(None, None, before, before), end=(None, None, end, end))
 
 
 class SameConv2DTranspose(HybridBlock):

@@ -21,6 +21,15 @@ class SELU(HybridBlock):
     def hybrid_forward(self, F, x):
         return SELU_SCALE * (F.relu(x) + SELU_ALPHA * (F.exp(F.minimum(x, 0.0)) - 1))
 
+    def taped_forward(self, F, x, param=None):
+        """The gradient penalty's rule (:mod:`gluon_gan.penalty`): the output and ``g -> g * selu'(x)``."""
+        return self.hybrid_forward(F, x), lambda g: g * selu_derivative(F, x)
+
+
+def selu_derivative(F, x):
+    """λ for x > 0, λ·α·eˣ otherwise; differentiable in x (the exponential branch), as the penalty needs."""
+    return F.where(F.BlockGrad(x > 0), F.ones_like(x) * SELU_SCALE, SELU_SCALE * SELU_ALPHA * F.exp(x))
+
 
 class OneChannelSafeConv2DTranspose(nn.Conv2DTranspose):
     """``nn.Conv2DTranspose`` that also trains with one output channel under MXNet 1.9's oneDNN.

@@ -18,9 +18,8 @@ ReLU / tanh / sig.  ...                          ``g * 1[h>0]`` / ``g(1-y^2)`` /
 Flatten             ``reshape``                  ``reshape`` back
 equalised layers    the same with ``c W``        the same with ``c W`` (``c = sqrt(2/fan_in)``)
 taped blocks        the block's own forward      the block's own rule (``taped_forward``)
-SELU                ``λ(h>0 ? h : α(e^h - 1))``  ``g * λ(h>0 ? 1 : α e^h)``
+SELU                ``λ(h>0 ? h : α(e^h - 1))``  ``g * λ(h>0 ? 1 : α e^h)`` (not MXNet's own)
 Dropout (mask m)    ``h * m``                    ``g * m`` (one mask drawn for both)
-SameConv2D          pad, then Conv2D             the Conv2D's, with the padding cropped off
 ==================  ===========================  =========================================
 
 A block that is not a plain sequence (a growing critic with a fade-in blend,
@@ -48,8 +47,7 @@ import numpy as np
 from mxnet.gluon import HybridBlock, nn
 
 from .errors import GluonGanError
-from .keras_layers import SameConv2D
-from .mxnet_fixes import SELU, SELU_ALPHA, SELU_SCALE
+from .mxnet_fixes import selu_derivative
 from .spectral import SNConv2D, SNDense
 
 NORM_EPS = 1e-12  # inside the square root, so the penalty stays differentiable at a zero gradient
@@ -75,9 +73,7 @@ def supported_layers(critic):
                 raise GluonGanError("the gradient penalty supports NCHW Conv2D without groups or dilation and with "
                                     "padding below the kernel size, not %r" % critic)
         return [critic] + (supported_layers(critic.act) if critic.act is not None else [])
-    if isinstance(critic, SameConv2D):
-        return [critic] + supported_layers(critic.conv)[1:]  # the padding block checks its convolution
-    if isinstance(critic, (nn.LeakyReLU, nn.Flatten, nn.SELU, SELU)):
+    if isinstance(critic, (nn.LeakyReLU, nn.Flatten, nn.SELU)):
         return [critic]
     if isinstance(critic, nn.Dropout) and not critic._axes:
         return [critic]
@@ -125,16 +121,8 @@ def _layer(F, layer, h, param):
         return y, lambda g: g * (F.BlockGrad(h > 0) * (1.0 - alpha) + alpha)
     if isinstance(layer, nn.Flatten):
         return F.flatten(h), lambda g: F.reshape_like(g, h)
-    if isinstance(layer, SameConv2D):
-        before, after = layer.pad_width[4:6]
-        padded = F.pad(h, mode="constant", pad_width=layer.pad_width, constant_value=0) if any(layer.pad_width) else h
-        y, back = _layer(F, layer.conv, padded, param)
-        end = -after if after else None
-        return y, lambda g: F.slice(back(g), begin=(None, None, before, before), end=(None, None, end, end))
-    if isinstance(layer, (nn.SELU, SELU)):  # the true derivative (nn.SELU's own backward is wrong, see mxnet_fixes)
-        y = F.LeakyReLU(h, act_type="selu") if isinstance(layer, nn.SELU) else layer.hybrid_forward(F, h)
-        return y, lambda g: g * F.where(F.BlockGrad(h > 0), F.ones_like(h) * SELU_SCALE,
-                                        SELU_SCALE * SELU_ALPHA * F.exp(h))
+    if isinstance(layer, nn.SELU):  # the true derivative (nn.SELU's own backward is wrong, see mxnet_fixes)
+        return F.LeakyReLU(h, act_type="selu"), lambda g: g * selu_derivative(F, h)
     if isinstance(layer, nn.Dropout):
         # one mask for the forward and its gradient: dropout's own draw, applied to ones (ones outside training)
         mask = F.BlockGrad(F.Dropout(F.ones_like(h), p=layer._rate))
