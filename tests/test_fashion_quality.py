@@ -214,3 +214,14 @@ def test_fashion_quality_script_prints_and_records(trained, easy_data, tmp_path,
     from gluon_gan import cli
     assert cli.run(script.main, ["--params", str(tmp_path / "none.params")]) == 2
     assert "generator weights not found" in capsys.readouterr().err
+
+
+def test_train_classifier_script_prints_the_test_accuracy(easy_data, tmp_path, capsys):
+    from conftest import load_script
+    out = str(tmp_path / "clf.params")
+    load_script("train_classifier").main(["--data-dir", easy_data, "--out", out, "--epochs", "2", "--batch-size",
+                                          "20", "--ctx", "cpu"])
+    printed = capsys.readouterr().out
+    assert printed.startswith("test accuracy ") and out in printed
+    assert float(printed.split()[2]) >= 0.9
+    assert fq.load_classifier(out, train_if_missing=False) is not None
