@@ -180,8 +180,11 @@ def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_d
     os.makedirs(os.path.dirname(fq.classifier_path(cache)))
     shutil.copy(path, fq.classifier_path(cache))
     out = str(tmp_path / "run")
-    train(TrainConfig(model="mlp", dataset="fashion-mnist", data_dir=easy_data, cache_dir=cache, out=out, epochs=1,
-                      batch_size=100, seed=1))
+    log = fq.FashionQualityLog(os.path.join(out, "fashion_quality.csv"), count=30, cache_dir=cache, data_dir=easy_data)
+    train(TrainConfig(model="mlp", dataset="fashion-mnist", data_dir=easy_data, cache_dir=cache, out=out, epochs=2,
+                      batch_size=100, seed=1), callbacks=[log])
+    rows = fq.read_quality_log(os.path.join(out, "fashion_quality.csv"))
+    assert [r["epoch"] for r in rows] == [1, 2] and all(r["fid"] > r["fid_floor"] > 0 for r in rows)
     params = os.path.join(out, "Generator.params")
     result = fq.evaluate_generator(params, num=30, seed=2, cache_dir=cache, data_dir=easy_data)
     gen = sampling.load_generator(params)
