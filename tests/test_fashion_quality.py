@@ -179,10 +179,9 @@ def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_d
     cache = str(tmp_path / "cache")
     os.makedirs(os.path.dirname(fq.classifier_path(cache)))
     shutil.copy(path, fq.classifier_path(cache))
-    out = str(tmp_path / "run")
-    log = fq.FashionQualityLog(os.path.join(out, "fashion_quality.csv"), count=30, cache_dir=cache, data_dir=easy_data)
+    out = str(tmp_path / "run")  # the data set's own callback writes fashion_quality.csv
     train(TrainConfig(model="mlp", dataset="fashion-mnist", data_dir=easy_data, cache_dir=cache, out=out, epochs=2,
-                      batch_size=100, seed=1), callbacks=[log])
+                      batch_size=100, seed=1, quality_samples=30))
     rows = fq.read_quality_log(os.path.join(out, "fashion_quality.csv"))
     assert [r["epoch"] for r in rows] == [1, 2] and all(r["fid"] > r["fid_floor"] > 0 for r in rows)
     params = os.path.join(out, "Generator.params")
@@ -195,7 +194,7 @@ def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_d
     assert result == pytest.approx(want) and result["fid"] > result["fid_floor"] > 0
 
 
-def test_fashion_quality_script_prints_and_records(trained, easy_data, tmp_path, capsys):
+def test_evaluate_prints_and_records_the_yardstick_for_a_fashion_run(trained, easy_data, tmp_path, capsys):
     import json
     from conftest import load_script
     from gluon_gan.experiment import TrainConfig, train
@@ -205,18 +204,17 @@ def test_fashion_quality_script_prints_and_records(trained, easy_data, tmp_path,
     shutil.copy(path, fq.classifier_path(cache))
     out = str(tmp_path / "run")
     train(TrainConfig(model="dcgan28", dataset="fashion-mnist", data_dir=easy_data, cache_dir=cache, out=out,
-                      epochs=1, batch_size=150, seed=1))
-    script = load_script("fashion_quality")
+                      epochs=1, batch_size=150, seed=1, quality_samples=0))
+    assert not os.path.exists(os.path.join(out, "fashion_quality.csv"))  # --quality-samples 0: no per-epoch log
     params, record = os.path.join(out, "Generator.params"), str(tmp_path / "q.json")
-    assert script.main(["--params", params, "--num", "20", "--cache-dir", cache, "--data-dir", easy_data,
-                        "--json", record, "--ctx", "cpu"]) is None
+    load_script("evaluate").main(["--params", params, "--num-fake", "20", "--num-real", "20", "--kid-subsets", "2",
+                                  "--kid-subset-size", "10", "--cache-dir", cache, "--json", record, "--ctx", "cpu"])
     printed = capsys.readouterr().out
-    saved = json.load(open(record))
-    assert "floor %.3f" % saved["fid_floor"] in printed and saved["num_images"] == 20
+    [saved] = json.load(open(record))
+    quality = saved["fashion_quality"]
+    assert saved["features"] == "fashion" and quality["num_images"] == 20  # the run's data chose both
+    assert "floor %.3f" % quality["fid_floor"] in printed and "classes covered" in printed
     assert saved["params"] == os.path.abspath(params)
-    from gluon_gan import cli
-    assert cli.run(script.main, ["--params", str(tmp_path / "none.params")]) == 2
-    assert "generator weights not found" in capsys.readouterr().err
 
 
 def test_train_classifier_script_prints_the_test_accuracy(easy_data, tmp_path, capsys):

@@ -179,7 +179,8 @@ def test_same_conv_transpose_is_the_adjoint_of_tf_same_conv(in_size):
 
 def test_family_defaults_and_registration():
     assert {"mlp", "dcgan28"} <= set(FAMILIES)
-    assert NOTES_DEFAULTS == {"batch_size": 32, "epochs": 50, "loss": "bce", "optimizer": KERAS_RMSPROP}
+    assert NOTES_DEFAULTS == {"batch_size": 32, "epochs": 50, "loss": "bce", "optimizer": KERAS_RMSPROP,
+                              "num_images": 55000}  # the notes train on the first 55,000
     for name, nz in (("mlp", 23), ("dcgan28", 100)):
         cls = FAMILIES[name]
         assert cls.defaults == NOTES_DEFAULTS and cls.fresh_g_noise is True

@@ -23,7 +23,8 @@ from . import register_family
 from .base import ModelFamily
 
 KERAS_RMSPROP = ("rmsprop", {"learning_rate": 1e-3, "gamma1": 0.9, "epsilon": 1e-7})
-NOTES_DEFAULTS = {"batch_size": 32, "epochs": 50, "loss": "bce", "optimizer": KERAS_RMSPROP}
+# the notes train on the first 55,000 training images (the other 5,000 are their validation set)
+NOTES_DEFAULTS = {"batch_size": 32, "epochs": 50, "loss": "bce", "optimizer": KERAS_RMSPROP, "num_images": 55000}
 
 
 def glorot_uniform():
