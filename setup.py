@@ -14,7 +14,10 @@ setup(
     install_requires=["numpy>=1.17,<1.24", "matplotlib>=3.3", "pillow", "tqdm>=4.62"],
     extras_require={
         "cpu": ["mxnet==1.9.1"],
-        "tensorboard": ["tensorboardX>=2.6"],  # train_lfw.py --tensorboard (not mxboard: it fails with today's protobuf)
-        "test": ["pytest>=7", "tensorboardX>=2.6"],  # so the --tensorboard tests run in CI
+        "tensorboard": ["tensorboardX>=2.6"],  # train.py --tensorboard (not mxboard: it fails with today's protobuf)
+        # style transfer's L-BFGS (scipy.optimize); 1.15 is the last series that accepts numpy 1.23
+        "style": ["scipy>=1.10,<1.16"],
+        # so the --tensorboard and the style-transfer L-BFGS tests run in CI
+        "test": ["pytest>=7", "tensorboardX>=2.6", "scipy>=1.10,<1.16"],
     },
 )

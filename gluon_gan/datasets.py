@@ -45,6 +45,10 @@ class Dataset:
         """uint8 (N, C, size, size) training images (a folder decodes straight to ``size``)."""
         raise NotImplementedError
 
+    def callbacks(self, config):
+        """Training callbacks that only make sense on this data (a per-epoch quality yardstick); default none."""
+        return []
+
 
 @register_dataset
 class ImageFolder(Dataset):
@@ -129,6 +133,15 @@ class FashionMNIST(Dataset):
         from .fashion_mnist import load_fashion_mnist
         images, _ = load_fashion_mnist("train", data_dir=config.data_dir, cache_dir=config.cache_dir)
         return images
+
+    def callbacks(self, config):
+        """The classifier yardstick after every epoch (``fashion_quality.csv``), unless ``--quality-samples 0``."""
+        if not config.quality_samples:
+            return []
+        import os
+        from .fashion_quality import FashionQualityLog
+        return [FashionQualityLog(os.path.join(config.out, "fashion_quality.csv"), count=config.quality_samples,
+                                  seed=config.seed, cache_dir=config.cache_dir, data_dir=config.data_dir)]
 
 
 @register_dataset

@@ -101,6 +101,9 @@ class TrainConfig:
                                        "init: a Generator.params, or the tutorial's own save_params file (ignored "
                                        "on --resume)")
     init_discriminator: str = option(None, "the same for the discriminator")
+    quality_samples: int = option(2000, "samples judged after every epoch by the data set's own yardstick where it "
+                                        "has one (Fashion-MNIST's classifier: fashion_quality.csv); 0 turns it off",
+                                  min=0)
     model_options: dict = option({}, "the family's own settings", cli=False)
 
     def to_dict(self):
@@ -286,6 +289,7 @@ def train(config, callbacks=()):
         SampleGrids(config.out, noise),
         DiversityLog.for_run(os.path.join(config.out, "diversity.csv"), images, family.latent_shape, config.seed,
                              ctx[0]),
+    ] + get_dataset(config.dataset).callbacks(config) + [  # per-epoch logs before the checkpoint claims the epoch
         Checkpointer(config.out, {"config": record}, training_log),
         *([Snapshots(config.out, config.keep_every)] if config.keep_every else []),
         *([TensorBoardLog(config.out, start_step)] if config.tensorboard else []),

@@ -260,3 +260,6 @@ def array_digest(array):
     digest = hashlib.sha1(("%s %s\n" % (array.shape, array.dtype)).encode())
     digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()[:16]
+
+
+from . import fashion_quality  # noqa: E402,F401  (registers the "fashion" extractor)

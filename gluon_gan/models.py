@@ -8,6 +8,7 @@ import mxnet as mx
 from mxnet.gluon import nn
 
 from . import spectral
+from .mxnet_fixes import OneChannelSafeConv2DTranspose
 
 NZ, NGF, NDF, NC = 100, 64, 64, 3  # the tutorial's latent size, widths and channels
 
@@ -41,7 +42,9 @@ class Generator(nn.HybridSequential):
                 self.add(nn.BatchNorm(in_channels=width))
                 self.add(nn.Activation("relu"))
                 prev = width
-            self.add(nn.Conv2DTranspose(nc, 4, 2, 1, use_bias=False, in_channels=prev))
+            # grey: MXNet 1.9's oneDNN cannot backpropagate a one-channel Deconvolution (see mxnet_fixes.py)
+            last = OneChannelSafeConv2DTranspose if nc == 1 else nn.Conv2DTranspose
+            self.add(last(nc, 4, 2, 1, use_bias=False, in_channels=prev))
             self.add(nn.Activation("tanh"))
 
 

@@ -19,6 +19,8 @@ Flatten             ``reshape``                  ``reshape`` back
 equalised layers    the same with ``c W`` and    the same with ``c W`` (``c = gain * m / sqrt(fan_in)``,
                     bias ``m b``                 ``m`` = ``lr_mul``, 1 unless set)
 taped blocks        the block's own forward      the block's own rule (``taped_forward``)
+SELU                ``λ(h>0 ? h : α(e^h - 1))``  ``g * λ(h>0 ? 1 : α e^h)`` (not MXNet's own)
+Dropout (mask m)    ``h * m``                    ``g * m`` (one mask drawn for both)
 ==================  ===========================  =========================================
 
 A block that is not a plain sequence (a growing critic with a fade-in blend,
@@ -47,6 +49,7 @@ from mxnet.gluon import HybridBlock, nn
 
 from .errors import GluonGanError
 from .layers import parameter_value, quiet_unused_parameters
+from .mxnet_fixes import selu_derivative
 from .spectral import SNConv2D, SNDense
 
 NORM_EPS = 1e-12  # inside the square root, so the penalty stays differentiable at a zero gradient
@@ -72,12 +75,15 @@ def supported_layers(critic):
                 raise GluonGanError("the gradient penalty supports NCHW Conv2D without groups or dilation and with "
                                     "padding below the kernel size, not %r" % critic)
         return [critic] + (supported_layers(critic.act) if critic.act is not None else [])
-    if isinstance(critic, nn.LeakyReLU) or isinstance(critic, nn.Flatten):
+    if isinstance(critic, (nn.LeakyReLU, nn.Flatten, nn.SELU)):
+        return [critic]
+    if isinstance(critic, nn.Dropout) and not critic._axes:
         return [critic]
     if isinstance(critic, nn.Activation) and critic._act_type in ("relu", "tanh", "sigmoid"):
         return [critic]
     raise GluonGanError("the gradient penalty cannot differentiate %s exactly; the critic must be a sequence of "
-                        "Conv2D, Dense, LeakyReLU, Activation(relu/tanh/sigmoid) and Flatten" % type(critic).__name__)
+                        "Conv2D, Dense, LeakyReLU, SELU, Activation(relu/tanh/sigmoid), Dropout and Flatten"
+                        % type(critic).__name__)
 
 
 def _weight(F, layer, param):
@@ -122,6 +128,12 @@ def _layer(F, layer, h, param):
         return y, lambda g: g * (F.BlockGrad(h > 0) * (1.0 - alpha) + alpha)
     if isinstance(layer, nn.Flatten):
         return F.flatten(h), lambda g: F.reshape_like(g, h)
+    if isinstance(layer, nn.SELU):  # the true derivative (nn.SELU's own backward is wrong, see mxnet_fixes)
+        return F.LeakyReLU(h, act_type="selu"), lambda g: g * selu_derivative(F, h)
+    if isinstance(layer, nn.Dropout):
+        # one mask for the forward and its gradient: dropout's own draw, applied to ones (ones outside training)
+        mask = F.BlockGrad(F.Dropout(F.ones_like(h), p=layer._rate))
+        return h * mask, lambda g: g * mask
     kind = layer._act_type
     y = F.Activation(h, act_type=kind)
     if kind == "relu":

@@ -191,6 +191,20 @@ def _pictures_section(page):
     page.add("</div>")
 
 
+def _quality_section(page):
+    """Fashion-MNIST's classifier yardstick per epoch (``fashion_quality.csv``), if the run wrote it."""
+    from .fashion_quality import read_quality_log
+    rows = read_quality_log(os.path.join(page.run_dir, "fashion_quality.csv"))
+    if not rows:
+        return
+    page.add("<h2>Quality on Fashion-MNIST (the project's classifier)</h2>")
+    page.add("<p>Fréchet distance in the classifier's features (lower is better; the floor is the test set's own "
+             "distance at the same sample size), classes holding at least 5%% of the samples, KL of the predicted "
+             "classes from uniform (0 = balanced) and mean top-class confidence. See docs/fashion_mnist.md.</p>")
+    columns = ("epoch", "fid", "fid_floor", "classes_covered", "kl_uniform", "confidence")
+    page.add(_table(columns, [[r[c] for c in columns] for r in rows]))
+
+
 def _figures_section(page):
     """The family's explanatory figures (``figures/*.png``, written at the end of training), if any."""
     folder = os.path.join(page.run_dir, "figures")
@@ -238,6 +252,7 @@ def write_report(run_dir, embed=False, path=None):
     _pictures_section(page)
     _figures_section(page)
     _diversity_section(page)
+    _quality_section(page)
     _evaluation_section(page)
     _curves_section(page)
     _settings_section(page, config)

@@ -33,11 +33,13 @@ def parse_args(argv=None):
     src.add_argument("--archive", help="an LFW .tgz you already have")
     src.add_argument("--cache-dir", help="decoded-image and real-feature cache (default: $GLUON_GAN_CACHE "
                                          "or ~/.cache/gluon-gan)")
-    p.add_argument("--num-fake", type=int, default=50000, help="generated images (default: %(default)s)")
+    p.add_argument("--num-fake", type=int, default=None,
+                   help="generated images (default: 10000 for a Fashion-MNIST run, as the yardstick asks, else 50000)")
     p.add_argument("--num-real", type=int, default=10000,
                    help="real images, capped at those available (default: %(default)s)")
-    p.add_argument("--features", default="inception", choices=sorted(FEATURES),
-                   help="feature extractor; only inception is comparable to published FID (default: %(default)s)")
+    p.add_argument("--features", default=None, choices=sorted(FEATURES),
+                   help="feature extractor; only inception is comparable to published FID (default: fashion, the "
+                        "project's classifier, for a Fashion-MNIST run, else inception)")
     p.add_argument("--inception-params", metavar="FILE",
                    help="Inception-v3 weights (gluon model zoo's inceptionv3-*.params), used as they are")
     p.add_argument("--download-inception", action="store_true",
@@ -54,7 +56,7 @@ def parse_args(argv=None):
     p.add_argument("--no-json", action="store_true", help="do not record the result in a file")
     args = p.parse_args(argv)
     for name in ("num_fake", "num_real", "kid_subsets", "kid_subset_size", "batch_size"):
-        if getattr(args, name) < (1 if name in ("kid_subsets", "batch_size") else 2):
+        if getattr(args, name) is not None and getattr(args, name) < (1 if name in ("kid_subsets", "batch_size") else 2):
             p.error("--%s is too small" % name.replace("_", "-"))
     if (args.inception_params or args.download_inception) and args.features != "inception":
         p.error("--inception-params and --download-inception only apply to --features inception")
@@ -117,19 +119,27 @@ def main(argv=None):
     from gluon_gan.runtime import parse_contexts
     start = time.time()
     ctx = parse_contexts(args.ctx)[0]
-    options = ({"params": args.inception_params, "download": args.download_inception}
-               if args.features == "inception" else {})
-    extractor = features.get_extractor(args.features, ctx=ctx, batch_size=args.batch_size, **options)
-    netG = sampling.load_generator(args.params, ctx=ctx)
     config = data_config(args)
+    fashion = config.dataset == "fashion-mnist"  # its own yardstick: the project's classifier
+    name = args.features or ("fashion" if fashion else "inception")
+    num_fake = args.num_fake or (10000 if fashion else 50000)
+    options = {"params": args.inception_params, "download": args.download_inception} if name == "inception" else {}
+    extractor = features.get_extractor(name, ctx=ctx, batch_size=args.batch_size, **options)
+    netG = sampling.load_generator(args.params, ctx=ctx)
     real, _ = load_images(config, netG.image_shape)
     result = evaluation.evaluate(
-        netG, real, extractor, num_fake=args.num_fake, num_real=args.num_real, batch_size=args.batch_size,
+        netG, real, extractor, num_fake=num_fake, num_real=args.num_real, batch_size=args.batch_size,
         seed=args.seed, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, ctx=ctx,
         cache_dir=config.cache_dir or data.default_cache_dir())
+    if fashion:  # beside FID/KID: the floor, class coverage, KL from uniform and confidence
+        from gluon_gan.fashion_quality import evaluate_generator, format_quality
+        result["fashion_quality"] = evaluate_generator(args.params, num=num_fake, seed=args.seed, ctx=ctx,
+                                                       cache_dir=config.cache_dir, data_dir=config.data_dir)
     result.update(params=os.path.abspath(args.params), time=time.strftime("%Y-%m-%d %H:%M:%S"),
                   seconds=round(time.time() - start, 1))
     print(format_result(result))
+    if fashion:
+        print(format_quality(result["fashion_quality"]))
     if not args.no_json:
         path = args.json or os.path.join(os.path.dirname(os.path.abspath(args.params)), "evaluation.json")
         record(path, result)

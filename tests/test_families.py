@@ -18,6 +18,8 @@ from gluon_gan.experiment import TrainConfig, train
 # Per family: its options at toy widths, and any common settings it needs to train in a few batches.
 TINY = {
     "dcgan": {"options": {"nz": 8, "ngf": 4, "ndf": 4, "image_size": 16}},
+    "mlp": {"options": {"nz": 4}},
+    "dcgan28": {"options": {"nz": 8}},
     # 12 images a pass: 8 at 4x4, then the 8x8 fade-in, so the epoch-1 checkpoint sits mid fade-in (alpha 0.5)
     "progan": {"options": {"nz": 8, "image_size": 8, "widths": "6,4", "stable_images": 8, "fade_images": 8}},
     "msggan": {"options": {"nz": 8, "image_size": 8, "widths": "6,4"}},

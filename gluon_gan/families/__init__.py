@@ -47,4 +47,4 @@ def create_family(name, image_shape, options=None, loss=None, spectral_norm=Fals
     return cls(image_shape, options, loss=loss, spectral_norm=spectral_norm)
 
 
-from . import dcgan, msggan, progan, stylegan  # noqa: E402,F401  (built-in families register themselves)
+from . import dcgan, msggan, notes, progan, stylegan  # noqa: E402,F401  (built-in families register themselves)

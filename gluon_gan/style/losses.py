@@ -1,0 +1,47 @@
+"""Style-transfer losses, each a mean so that its weight means the same at any image size.
+
+With F the (C, M) matrix of one layer's features (C channels, M = H*W positions):
+
+- Gram matrix   G = F F^T / M           (each entry is a mean over the M positions)
+- content loss  mean over C*M of (F - P)^2               (P: the content image's features)
+- style loss    mean over C*C of (G - A)^2               (A: the style image's Gram matrix)
+- variation     mean over neighbouring pixel pairs of |x_p - x_q|^power
+
+Gatys et al. use sums: L_content = 1/2 sum (F - P)^2 and E_l = sum (G' - A')^2 / (4 C^2 M^2)
+with unnormalised G' = F F^T. Ours are L_content * 2 / (C M) and E_l * 4, so the
+paper's content/style ratio alpha/beta becomes (alpha C M / 2) / (beta / 4) here.
+See docs/style_transfer.md.
+"""
+import mxnet as mx
+
+
+def gram(features):
+    """(N, C, H, W) -> (N, C, C): channel co-activations averaged over the H*W positions."""
+    n, c, h, w = features.shape
+    flat = features.reshape((n, c, h * w))
+    return mx.nd.batch_dot(flat, flat, transpose_b=True) / (h * w)
+
+
+def content_loss(features, target):
+    """Mean squared difference of one layer's features from the content image's."""
+    return mx.nd.mean(mx.nd.square(features - target))
+
+
+def style_loss(features, target_gram):
+    """Mean squared difference of the Gram matrix from the style target's (all C*C entries)."""
+    return mx.nd.mean(mx.nd.square(gram(features) - target_gram))
+
+
+def variation_loss(image, power=2):
+    """Mean ``|difference|**power`` over all horizontally and vertically neighbouring pixel pairs.
+
+    Zero for a flat image. ``power=2`` is smooth (what L-BFGS wants);
+    ``power=1`` is the classic total variation, which keeps edges sharper.
+    """
+    down = mx.nd.slice_axis(image, axis=2, begin=1, end=None) - mx.nd.slice_axis(image, axis=2, begin=0, end=-1)
+    right = mx.nd.slice_axis(image, axis=3, begin=1, end=None) - mx.nd.slice_axis(image, axis=3, begin=0, end=-1)
+    if power == 2:
+        down, right = mx.nd.square(down), mx.nd.square(right)
+    else:
+        down, right = mx.nd.abs(down) ** power, mx.nd.abs(right) ** power
+    return (mx.nd.sum(down) + mx.nd.sum(right)) / (down.size + right.size)
