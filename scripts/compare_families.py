@@ -3,7 +3,7 @@
 
   compare_families.py --dataset fashion-mnist --models mlp dcgan28 dcgan --epochs 5
   compare_families.py --dataset fashion-mnist --models dcgan stylegan progan msggan --minutes 10 \\
-                      --option dcgan:image_size=32 --option stylegan:resolution=32
+                      --option dcgan:image_size=32 --option stylegan:image_size=32
 
 First every family's training images/s is timed on random images at its training shape, the families
 interleaved (A, B, C, A, B, C, ...) so all see the same machine state. Then each family trains through the

@@ -23,7 +23,7 @@ TINY = {
     # 12 images a pass: 8 at 4x4, then the 8x8 fade-in, so the epoch-1 checkpoint sits mid fade-in (alpha 0.5)
     "progan": {"options": {"nz": 8, "image_size": 8, "widths": "6,4", "stable_images": 8, "fade_images": 8}},
     "msggan": {"options": {"nz": 8, "image_size": 8, "widths": "6,4"}},
-    "stylegan": {"options": {"resolution": 8, "nz": 6, "w_dim": 5, "mapping_layers": 2, "fmap_base": 16,
+    "stylegan": {"options": {"image_size": 8, "nz": 6, "w_dim": 5, "mapping_layers": 2, "fmap_base": 16,
                              "fmap_max": 4, "ndf": 4, "r1_gamma": 1.0, "r1_interval": 2}},
 }
 

@@ -15,11 +15,12 @@ from gluon_gan.stylegan import ema as ema_lib
 from gluon_gan.stylegan.figures import style_groups
 from gluon_gan.stylegan.inputs import crossover_mask, mixing_mask, truncation_psi
 
-TINY = dict(resolution=16, nz=6, w_dim=5, mapping_layers=2, fmap_base=64, fmap_max=4)
+TINY = dict(image_size=16, nz=6, w_dim=5, mapping_layers=2, fmap_base=64, fmap_max=4)
 
 
 def tiny_generator(noise=True, nc=3, **kw):
-    g = StyleGenerator(nc=nc, noise=noise, **dict(TINY, **kw))
+    options = dict(TINY, **kw)
+    g = StyleGenerator(nc=nc, noise=noise, resolution=options.pop("image_size"), **options)
     g.initialize(mx.init.Normal(0.02))
     # Move every parameter off its init (styles at identity, zero noise weights) so nothing is trivially zero.
     rs = np.random.RandomState(1)
@@ -395,7 +396,7 @@ def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
     out = str(tmp_path / "run")
     train(TrainConfig(model="stylegan", dataset="folder", data_dir=folder, cache_dir=str(tmp_path / "cache"), out=out,
                       epochs=1, batch_size=4, seed=3, log_interval=1,
-                      model_options=dict(TINY, resolution=8, ndf=4)))
+                      model_options=dict(TINY, image_size=8, ndf=4)))
     assert os.path.isfile(os.path.join(out, "Generator_ema.params"))
     gen = __import__("gluon_gan.sampling", fromlist=["load_generator"]).load_generator(
         os.path.join(out, "Generator.params"))
@@ -412,8 +413,8 @@ def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
 
 
 def test_lazy_r1_runs_every_kth_d_step_with_k_times_the_weight():
-    every = create_family("stylegan", (1, 8, 8), dict(TINY, resolution=8, ndf=4, r1_gamma=2.0), loss=get_loss("bce"))
-    lazy = create_family("stylegan", (1, 8, 8), dict(TINY, resolution=8, ndf=4, r1_gamma=2.0, r1_interval=3),
+    every = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0), loss=get_loss("bce"))
+    lazy = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0, r1_interval=3),
                          loss=get_loss("bce"))
     d = every.initialize(every.build_discriminator(), mx.cpu())
     x = (mx.nd.random.normal(shape=(2, 1, 8, 8)),)

@@ -27,7 +27,7 @@ from .base import ModelFamily
 
 @dataclasses.dataclass
 class StyleGANOptions:
-    resolution: int = option(32, "train at this power-of-two size, 8 or more (images are resized to it)", min=8)
+    image_size: int = option(32, "train at this power-of-two size, 8 or more (images are resized to it)", min=8)
     nz: int = option(128, "latent size of z", min=1)
     w_dim: int = option(128, "size of the intermediate latent w", min=1)
     mapping_layers: int = option(8, "fully connected layers in the mapping network", min=1)
@@ -78,7 +78,7 @@ class StyleGAN(EMASampling, ModelFamily):
 
     @classmethod
     def train_shape(cls, options, data_shape):
-        return (data_shape[0], options.resolution, options.resolution)
+        return (data_shape[0], options.image_size, options.image_size)
 
     @property
     def num_layers(self):
