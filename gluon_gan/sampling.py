@@ -13,7 +13,6 @@ import numpy as np
 from . import legacy
 from .checkpoint import load_parameters, read_parameter_shapes
 from .errors import GluonGanError
-from .models import Generator
 
 
 def generator_shape_from_params(path):

@@ -2,7 +2,6 @@ import json
 import subprocess
 import sys
 
-import mxnet as mx
 
 from conftest import ROOT
 from gluon_gan import benchmark

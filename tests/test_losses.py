@@ -8,6 +8,7 @@ from mxnet import autograd
 from mxnet.gluon import nn
 
 from conftest import load_script
+from gradcheck import autograd_input_gradient
 from gluon_gan import checkpoint, penalty, spectral
 from gluon_gan.errors import GluonGanError
 from gluon_gan.losses import LOSSES, GANLoss, clip_weights, get_loss, register_loss
@@ -252,22 +253,12 @@ def _critic(dtype="float32", sn=False, init=0.5, leaky=True):
     return net
 
 
-def _autograd_input_gradient(net, x):
-    """First-order autograd (predict mode, so spectral norm's u stays where it is)."""
-    x = x.copy()
-    x.attach_grad()
-    with autograd.record(train_mode=False):
-        y = net(x)
-    y.backward()
-    return x.grad.asnumpy()
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_input_gradient_equals_autograd(dtype):
     net = _critic(dtype)
     x = mx.nd.random.normal(shape=(4, 2, 7, 7)).astype(dtype)
     ours = penalty.input_gradient(net, x).asnumpy()
-    ref = _autograd_input_gradient(net, x)
+    ref = autograd_input_gradient(net, x)
     assert np.abs(ref).max() > 1e-3
     # float64 is limited by MXNet's float64 LeakyReLU, which rounds to float32 precision
     np.testing.assert_allclose(ours, ref, rtol=1e-4 if dtype == "float32" else 1e-7,
@@ -280,7 +271,7 @@ def test_input_gradient_of_the_dcgan_critic_equals_autograd(sn):
     x = mx.nd.random.normal(shape=(2, 3, 64, 64))
     with autograd.record():  # one training forward, so spectral norm's u is iterated as in training
         d(x)
-    ref = _autograd_input_gradient(d, x)
+    ref = autograd_input_gradient(d, x)
     np.testing.assert_allclose(penalty.input_gradient(d, x).asnumpy(), ref, rtol=1e-4, atol=1e-6 * np.abs(ref).max())
 
 
@@ -306,7 +297,7 @@ def test_input_gradient_of_equalised_layers_with_a_learning_rate_multiplier():
     np.testing.assert_allclose(net(x).asnumpy(), by_hand, rtol=1e-4, atol=1e-5)
     score, grad = penalty.critic_and_input_gradient(mx.nd, net, x)
     np.testing.assert_allclose(score.asnumpy(), by_hand, rtol=1e-4, atol=1e-5)
-    ref = _autograd_input_gradient(net, x)
+    ref = autograd_input_gradient(net, x)
     assert np.abs(ref).max() > 1e-3
     np.testing.assert_allclose(grad.asnumpy(), ref, rtol=1e-4, atol=1e-6)
 
@@ -321,7 +312,7 @@ def test_penalty_value_matches_autograd_and_a_hand_computed_linear_critic():
     fake = mx.nd.random.normal(shape=(3, 2, 7, 7)).astype("float64")
     eps = mx.nd.array([[0.2], [0.5], [0.9]], dtype="float64").reshape((3, 1, 1, 1))
     x_hat = eps * real + (1 - eps) * fake
-    norms = np.sqrt((_autograd_input_gradient(net, x_hat) ** 2).reshape(3, -1).sum(axis=1))
+    norms = np.sqrt((autograd_input_gradient(net, x_hat) ** 2).reshape(3, -1).sum(axis=1))
     np.testing.assert_allclose(_penalty_value(net, real, fake, eps).asnumpy(), 10 * (norms - 1) ** 2, rtol=1e-9)
     # A linear critic D(x) = w.x + b has gradient w everywhere: penalty 10 (|w| - 1)^2 for every sample.
     lin = nn.Dense(1, in_units=2)
@@ -404,7 +395,7 @@ def test_penalty_refuses_batchnorm_and_unknown_layers():
     fused = nn.Dense(3, activation="tanh", in_units=2)  # an activation inside the layer is handled
     fused.initialize()
     x = mx.nd.random.normal(shape=(4, 2))
-    np.testing.assert_allclose(penalty.input_gradient(fused, x).asnumpy(), _autograd_input_gradient(fused, x),
+    np.testing.assert_allclose(penalty.input_gradient(fused, x).asnumpy(), autograd_input_gradient(fused, x),
                                rtol=1e-5, atol=1e-7)
 
 

@@ -5,19 +5,12 @@ import pytest
 from mxnet import autograd
 from mxnet.gluon import nn
 
+from gradcheck import autograd_input_gradient
+
 from gluon_gan import penalty
 from gluon_gan.families import create_family
 from gluon_gan.keras_layers import SameConv2D
 from gluon_gan.losses import get_loss
-
-
-def autograd_input_gradient(net, x):
-    x = x.copy()
-    x.attach_grad()
-    with autograd.record(train_mode=False):
-        y = net(x)
-    y.backward()
-    return x.grad.asnumpy()
 
 
 @pytest.mark.parametrize("name", ["mlp", "dcgan28"])

@@ -7,6 +7,8 @@ import pytest
 from mxnet import autograd
 from mxnet.gluon import nn
 
+from gradcheck import autograd_input_gradient, finite_difference_check
+
 from gluon_gan import penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
@@ -213,21 +215,12 @@ def test_a_saved_network_takes_up_its_stage_and_alpha(tmp_path):
 
 # ---------------------------------------------------------------- the exact gradient penalty
 
-def _autograd_input_gradient(net, x):
-    x = x.copy()
-    x.attach_grad()
-    with autograd.record(train_mode=False):
-        y = net(x)
-    y.backward()
-    return x.grad.asnumpy()
-
-
 @pytest.mark.parametrize("stage, alpha, group", [(0, 1.0, 0), (1, 0.4, 2), (2, 0.7, 0), (2, 1.0, 4)])
 def test_input_gradient_through_the_growing_critic_equals_autograd(stage, alpha, group):
     _, d = _nets(group=group)
     d.set_phase(stage, alpha)
     x = mx.nd.random.normal(shape=(4, 3, 4 << stage, 4 << stage))
-    ref = _autograd_input_gradient(d, x)
+    ref = autograd_input_gradient(d, x)
     assert np.abs(ref).max() > 1e-4
     np.testing.assert_allclose(penalty.input_gradient(d, x).asnumpy(), ref, rtol=1e-4, atol=1e-6 * np.abs(ref).max())
 
@@ -242,33 +235,10 @@ def test_penalty_parameter_gradient_through_the_fade_in_matches_central_differen
     with autograd.record():
         total = pen(real, fake, eps).sum()
     total.backward()
-    checked = skipped = 0
-    for p in [p for p in d.collect_params().values() if p.grad_req == "write"]:
-        grad, value = p.grad().asnumpy(), p.data().asnumpy()
-
-        def numeric(index, h):
-            at = []
-            for step in (2, 1, -1, -2):
-                moved = value.copy()
-                moved[index] += step * h
-                p.set_data(mx.nd.array(moved, dtype="float64"))
-                at.append(pen(real, fake, eps).sum().asscalar())
-            p.set_data(mx.nd.array(value, dtype="float64"))
-            return (-at[0] + 8 * at[1] - 8 * at[2] + at[3]) / (12 * h)
-        for index in list(np.ndindex(*p.shape))[::max(1, value.size // 3)]:
-            # Fourth-order central differences. The stddev of a small group curves sharply and a LeakyReLU kink
-            # may sit within a step, so a second, smaller step is tried before calling a mismatch; MXNet's float64
-            # LeakyReLU rounds to float32 precision (as in tests/test_losses.py), hence no smaller steps.
-            # The penalty itself jumps where a LeakyReLU input crosses 0 (its input gradient is piecewise
-            # constant there), so one step may straddle a jump: an entry passes when either step agrees, and is
-            # skipped only when the two steps disagree with each other too (a jump in reach of both).
-            estimates = [numeric(index, h) for h in (3e-4, 1e-4)]
-            if min(abs(grad[index] - e) for e in estimates) > 2e-4 * abs(grad[index]) + 5e-5:
-                assert abs(estimates[0] - estimates[1]) > 1e-2 * abs(estimates[1]) + 1e-4, \
-                    (p.name, index, grad[index], estimates)
-                skipped += 1
-                continue
-            checked += 1
+    # Fourth-order central differences; the stddev of a small group curves sharply and a LeakyReLU kink may sit
+    # within a step, so a second, smaller step is tried before calling a mismatch (tests/gradcheck.py).
+    checked, skipped = finite_difference_check([p for p in d.collect_params().values() if p.grad_req == "write"],
+                                               lambda: pen(real, fake, eps).sum().asscalar(), per_parameter=3)
     assert checked >= 35 and skipped <= 2, (checked, skipped)  # weights and biases of every layer in use
 
 
@@ -284,7 +254,7 @@ def test_hybridized_penalty_follows_the_critic_through_a_stage_change():
         real, fake = (mx.nd.array(rs.normal(size=(2, 3, size, size))) for _ in range(2))
         eps = mx.nd.array(rs.uniform(size=(2, 1, 1, 1)))
         x_hat = eps * real + (1 - eps) * fake
-        norms = np.sqrt((_autograd_input_gradient(d, x_hat) ** 2).reshape(2, -1).sum(axis=1))
+        norms = np.sqrt((autograd_input_gradient(d, x_hat) ** 2).reshape(2, -1).sum(axis=1))
         np.testing.assert_allclose(pen(real, fake, eps).asnumpy(), 10 * (norms - 1) ** 2, rtol=1e-4)
 
 

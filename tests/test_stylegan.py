@@ -5,12 +5,15 @@ import pytest
 from mxnet import autograd
 from mxnet.gluon import nn
 
+from gradcheck import autograd_input_gradient
+
 from gluon_gan import checkpoint, penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
 from gluon_gan.losses import get_loss
 from gluon_gan.layers import EqConv2D, EqDense, PixelNorm
 from gluon_gan.stylegan import AdaIN, StyleGenerator
+from gluon_gan import ema as shared_ema
 from gluon_gan.stylegan import ema as ema_lib
 from gluon_gan.stylegan.figures import style_groups
 from gluon_gan.stylegan.inputs import crossover_mask, mixing_mask, truncation_psi
@@ -213,14 +216,14 @@ def test_ema_update_maths_and_decay_ramp():
         p.set_data(mx.nd.array(rs.normal(size=p.shape)))
     before = {k: p.data().asnumpy() for k, p in ema._collect_params_with_prefix().items()}
     source = {k: p.data().asnumpy() for k, p in g._collect_params_with_prefix().items()}
-    ema_lib.update_ema(ema, g, 0.9)
+    shared_ema.update_ema(ema, g, 0.9)
     after = {k: p.data().asnumpy() for k, p in ema._collect_params_with_prefix().items()}
     for k in after:
         expected = source[k] if k == "w_avg" else 0.9 * before[k] + 0.1 * source[k]
         np.testing.assert_allclose(after[k], expected, rtol=1e-6, atol=1e-7, err_msg=k)
-    assert ema_lib.ema_decay(0.999, 0) == pytest.approx(0.1)
-    assert ema_lib.ema_decay(0.999, 8) == pytest.approx(0.5)
-    assert ema_lib.ema_decay(0.999, 10 ** 6) == 0.999
+    assert shared_ema.ema_decay(0.999, 0) == pytest.approx(0.1)
+    assert shared_ema.ema_decay(0.999, 8) == pytest.approx(0.5)
+    assert shared_ema.ema_decay(0.999, 10 ** 6) == 0.999
 
 
 
@@ -286,21 +289,12 @@ def _critic(dtype="float64"):
     return net
 
 
-def _autograd_input_gradient(net, x):
-    x = x.copy()
-    x.attach_grad()
-    with autograd.record(train_mode=False):
-        y = net(x)
-    y.backward()
-    return x.grad.asnumpy()
-
-
 def test_r1_value_matches_autograd_and_its_weight_gradient_matches_finite_differences():
     net = _critic()
     rs = np.random.RandomState(1)
     real = mx.nd.array(rs.normal(size=(3, 2, 7, 7)), dtype="float64")
     r1 = penalty.R1Penalty(net, gamma=10.0)
-    expected = 5.0 * (_autograd_input_gradient(net, real) ** 2).reshape(3, -1).sum(axis=1)
+    expected = 5.0 * (autograd_input_gradient(net, real) ** 2).reshape(3, -1).sum(axis=1)
     np.testing.assert_allclose(r1(real).asnumpy(), expected, rtol=1e-6)
     with autograd.record():
         total = r1(real).sum()
@@ -334,7 +328,7 @@ def test_family_r1_regulariser_on_a_batchnorm_free_discriminator():
     x = mx.nd.random.normal(shape=(2, 1, 16, 16))
     value = family.regularizer(d, (x,), (x,))
     assert value.shape == (2,)
-    np.testing.assert_allclose(value.asnumpy(), (_autograd_input_gradient(d, x) ** 2).reshape(2, -1).sum(axis=1),
+    np.testing.assert_allclose(value.asnumpy(), (autograd_input_gradient(d, x) ** 2).reshape(2, -1).sum(axis=1),
                                rtol=1e-4)
 
 

@@ -1,12 +1,7 @@
-"""Moving averages StyleGAN keeps beside the trained weights: the EMA generator and the average w.
-
-The EMA generator's maths is the one progressive growing and MSG-GAN use too
-(:mod:`gluon_gan.ema`, re-exported here); only the average w is StyleGAN's own.
-"""
+"""The average w StyleGAN tracks for truncation (its EMA generator is the shared :mod:`gluon_gan.ema`)."""
 import mxnet as mx
 from mxnet import autograd
 
-from ..ema import copy_parameters, ema_decay, update_ema  # noqa: F401  (StyleGAN's EMA is the shared one)
 
 
 def update_w_avg(netG, batch_size, beta):
