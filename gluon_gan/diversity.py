@@ -16,11 +16,10 @@ below the real ones and ``duplicates`` rising towards 1.
 """
 import csv
 import logging
-import os
 
 import numpy as np
 
-from .checkpoint import atomic_write
+from . import csvlog
 from .training import Callback
 
 log = logging.getLogger(__name__)
@@ -105,7 +104,7 @@ class DiversityLog(Callback):
         return cls(csv_path, images[pick], fixed_noise(latent_shape, count, seed=seed + 1, ctx=ctx))
 
     def on_train_begin(self, trainer, start_epoch):
-        _drop_rows_after(self.csv_path, start_epoch)
+        csvlog.keep_epochs_up_to(self.csv_path, COLUMNS, start_epoch)
         self.real = None
         if len(self.real_images) < 2 or len(self.noise) < 2:
             log.warning("diversity log off: it needs at least 2 real images and 2 samples")
@@ -124,23 +123,4 @@ class DiversityLog(Callback):
         log.info("epoch %d diversity: pairwise %.4f (real %.4f, ratio %.2f), near-duplicates %.1f%% (real %.1f%%)",
                  epoch + 1, f["pairwise"], self.real["pairwise"], ratio, 100 * f["duplicates"],
                  100 * self.real["duplicates"])
-        new = not os.path.exists(self.csv_path)
-        with open(self.csv_path, "a", newline="") as fh:
-            writer = csv.writer(fh)
-            if new:
-                writer.writerow(COLUMNS)
-            writer.writerow([row[0]] + [round(v, 6) for v in row[1:]])
-
-
-def _drop_rows_after(csv_path, epoch):
-    """On resume, forget epochs after the checkpoint (they are trained, and logged, again)."""
-    if not os.path.exists(csv_path):
-        return
-    with open(csv_path, newline="") as f:
-        rows = list(csv.reader(f))
-    kept = rows[:1] + [r for r in rows[1:] if len(r) == len(COLUMNS) and r[0].isdigit() and int(r[0]) <= epoch]
-    if kept != rows:
-        def write(tmp):
-            with open(tmp, "w", newline="") as f:
-                csv.writer(f).writerows(kept)
-        atomic_write(csv_path, write)
+        csvlog.append_row(self.csv_path, COLUMNS, [row[0]] + [round(v, 6) for v in row[1:]])

@@ -27,7 +27,7 @@ from mxnet import autograd, gluon
 from mxnet.gluon import nn
 from tqdm import tqdm
 
-from . import fid
+from . import csvlog, fid
 from .checkpoint import atomic_write, load_parameters, save_parameters
 from .errors import GluonGanError
 from .features import FeatureExtractor, register_features
@@ -367,7 +367,7 @@ class FashionQualityLog(Callback):
 
     def on_train_begin(self, trainer, start_epoch):
         from .fashion_mnist import load_fashion_mnist
-        _drop_csv_rows_after(self.csv_path, start_epoch)
+        csvlog.keep_epochs_up_to(self.csv_path, QUALITY_COLUMNS, start_epoch)
         self.ctx = trainer.ctx[0]
         self.net = load_classifier(cache_dir=self.cache_dir, data_dir=self.data_dir, ctx=self.ctx)
         self.reference = load_reference(self.net, cache_dir=self.cache_dir, data_dir=self.data_dir, ctx=self.ctx)
@@ -391,12 +391,7 @@ class FashionQualityLog(Callback):
                  result["kl_uniform"], result["confidence"])
         row = ([epoch + 1, round(result["fid"], 6), round(self.floor, 6), result["classes_covered"],
                 round(result["kl_uniform"], 6), round(result["confidence"], 6)] + result["class_histogram"])
-        new = not os.path.exists(self.csv_path)
-        with open(self.csv_path, "a", newline="") as fh:
-            writer = csv.writer(fh)
-            if new:
-                writer.writerow(QUALITY_COLUMNS)
-            writer.writerow(row)
+        csvlog.append_row(self.csv_path, QUALITY_COLUMNS, row)
 
 
 def read_quality_log(csv_path):
@@ -406,17 +401,3 @@ def read_quality_log(csv_path):
     with open(csv_path, newline="") as f:
         return [{k: (int(v) if k in ("epoch", "classes_covered") else float(v)) for k, v in row.items()}
                 for row in csv.DictReader(f)]
-
-
-def _drop_csv_rows_after(csv_path, epoch):
-    """On resume, forget rows of epochs after the checkpoint (they are trained, and logged, again)."""
-    if not os.path.exists(csv_path):
-        return
-    with open(csv_path, newline="") as f:
-        rows = list(csv.reader(f))
-    kept = rows[:1] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) <= epoch]
-    if kept != rows:
-        def write(tmp):
-            with open(tmp, "w", newline="") as f:
-                csv.writer(f).writerows(kept)
-        atomic_write(csv_path, write)

@@ -1,12 +1,11 @@
 """Callbacks that report and persist a run: the log line + metrics CSV, sample grids, checkpoints, the GIF."""
-import csv
 import logging
 import os
 import time
 
 import mxnet as mx
 
-from . import checkpoint, plotting
+from . import checkpoint, csvlog, plotting
 from .progressbar import TimeLeft, format_seconds
 from .training import Callback
 
@@ -70,27 +69,12 @@ class TrainingLog(Callback):
         self._write_row([epoch, iteration, self.step, round(speed, 2), d, g, acc, round(now - self._start, 2)])
 
     def _write_row(self, row):
-        new = not os.path.exists(self.csv_path)
-        with open(self.csv_path, "a", newline="") as f:
-            writer = csv.writer(f)
-            if new:
-                writer.writerow(METRIC_COLUMNS)
-            writer.writerow(row)
+        csvlog.append_row(self.csv_path, METRIC_COLUMNS, row)
 
 
 def _truncate_rows_after(csv_path, step):
     """On resume, drop rows logged after the checkpoint (they will be logged again)."""
-    if not os.path.exists(csv_path):
-        return
-    with open(csv_path, newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        return
-    kept = [rows[0]] + [r for r in rows[1:] if len(r) == len(METRIC_COLUMNS) and _as_int(r[2]) <= step]
-    def write(tmp):
-        with open(tmp, "w", newline="") as f:
-            csv.writer(f).writerows(kept)
-    checkpoint.atomic_write(csv_path, write)
+    csvlog.keep_rows(csv_path, METRIC_COLUMNS, lambda r: _as_int(r[2]) <= step)
 
 
 def _as_int(text):
