@@ -5,6 +5,7 @@ Cin·Cout·k²·Hout·Wout multiply-adds forward, a transposed convolution
 Cin·Cout·k²·Hin·Win, and each of its two backward products (weight gradient,
 input gradient) costs as much again. Elementwise layers are not counted.
 """
+import contextlib
 import logging
 import os
 import statistics
@@ -63,6 +64,18 @@ def synthetic_images(n, size=64, seed=0):
     return np.random.RandomState(seed).randint(0, 256, (n, 3, size, size)).astype(np.uint8)
 
 
+@contextlib.contextmanager
+def _quiet_training_log():
+    """Silence the per-iteration log lines while timing, and give the caller its logging back afterwards."""
+    logger = logging.getLogger("gluon_gan.monitor")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def time_training(batch_size=64, iters=10, repeats=3, ctx=None, loss="bce", hybridize=True, seed=0):
     """Median images/s of ``fit`` (the library's loop, logging included) over ``repeats`` epochs of ``iters``.
 
@@ -76,9 +89,8 @@ def time_training(batch_size=64, iters=10, repeats=3, ctx=None, loss="bce", hybr
         netD.hybridize(static_alloc=True, static_shape=True)
     trainer = GANTrainer(netG, netD, get_loss(loss), ctx)
     batches = data.ImageBatches(synthetic_images(batch_size * iters), batch_size, seed=seed)
-    logging.getLogger("gluon_gan.monitor").setLevel(logging.WARNING)
     rates = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _quiet_training_log():
         for rep in range(repeats + 1):
             callbacks = [TrainingLog(os.path.join(tmp, "m.csv"), interval=10)]
             mx.nd.waitall()
@@ -148,7 +160,6 @@ def time_families(names, image_shape=(3, 32, 32), batch_size=64, iters=10, repea
     from . import families
     ctx = ctx or [mx.cpu()]
     options = options or {}
-    logging.getLogger("gluon_gan.monitor").setLevel(logging.WARNING)
     runs = {}
     shapes = image_shape if isinstance(image_shape, dict) else {name: image_shape for name in names}
     batch_sizes = batch_size if isinstance(batch_size, dict) else {name: batch_size for name in names}
@@ -166,7 +177,7 @@ def time_families(names, image_shape=(3, 32, 32), batch_size=64, iters=10, repea
         images = np.random.RandomState(seed).randint(0, 256, (batch_sizes[name] * iters,) + tuple(shapes[name]))
         runs[name] = (trainer, family.make_batches(images.astype(np.uint8), batch_sizes[name], seed=seed), family)
     rates = {name: [] for name in names}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _quiet_training_log():
         for rep in range(repeats + 1):
             for name, (trainer, batches, family) in runs.items():
                 callbacks = [TrainingLog(os.path.join(tmp, name + ".csv"), interval=10)] + family.callbacks(None)

@@ -54,3 +54,13 @@ def test_time_families_trains_each_family_through_the_loop():
     assert set(results) == {"dcgan", "stylegan"} <= set(FAMILIES)
     for median, rates in results.values():
         assert len(rates) == 2 and median > 0
+
+
+def test_timing_leaves_the_training_log_as_it_found_it():
+    import logging
+    from gluon_gan.benchmark import time_families
+    logger = logging.getLogger("gluon_gan.monitor")
+    before = logger.level
+    time_families(["dcgan"], (3, 8, 8), batch_size=2, iters=1, repeats=1, options={"dcgan": {"ngf": 2, "ndf": 2,
+                                                                                           "image_size": 8}})
+    assert logger.level == before  # a later training run in the same process logs its lines again
