@@ -207,7 +207,7 @@ def _prepare_out_dir(config):
             log.info("--resume: no complete checkpoint in %s yet; starting the run from the beginning", config.out)
             return None, None
         state = checkpoint.read_state(found)
-        saved = config_from_record(state.get("config", {}))
+        saved = resolve(config_from_record(state.get("config", {})))
         for key in ARCHITECTURE_KEYS:
             if getattr(saved, key) != getattr(config, key):
                 log.info("resume: using %s=%r from the checkpoint", key, getattr(saved, key))
