@@ -24,7 +24,11 @@ CHECKPOINT_DIR = "checkpoint"
 
 
 def atomic_write(path, write):
-    """Call ``write(tmp_path)`` then rename the result to ``path`` (same directory, so atomic)."""
+    """Call ``write(tmp_path)`` then rename the result to ``path`` (same directory, so atomic).
+
+    The file gets the permissions a plain ``open(path, "w")`` would give (``mkstemp`` makes its
+    temporary file private), so weights and pictures stay readable by whoever the umask allows.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
@@ -32,11 +36,18 @@ def atomic_write(path, write):
     try:
         write(tmp)
         _fsync(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync(path):

@@ -105,3 +105,12 @@ def test_killed_between_the_two_renames_falls_back_to_old(tmp_path):
     os.makedirs(os.path.join(out, "checkpoint.tmp"))  # the half-written next one
     assert checkpoint.find_checkpoint(out) == os.path.join(out, "checkpoint.old")
     assert checkpoint.find_checkpoint(str(tmp_path / "nothing")) is None
+
+
+def test_atomic_files_get_the_permissions_a_plain_write_would(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = checkpoint.atomic_write(str(tmp_path / "x.bin"), lambda tmp: open(tmp, "wb").write(b"1"))
+        assert os.stat(path).st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+    finally:
+        os.umask(old)
