@@ -45,7 +45,15 @@ def atomic_write(path, write):
 
 
 def _umask():
-    mask = os.umask(0)
+    """The process's umask, read without changing it where Linux tells (setting it races with other threads)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
