@@ -126,20 +126,24 @@ def run_one(config, images, speed, args, ctx):
 
 
 def table(results):
+    """A markdown table; the spread column is the samples' mean pairwise distance over the real images' (where judged
+    by features other than the Fashion-MNIST classifier: ~1 is as varied as the data, far below 1 is collapse)."""
     head = ("| family | trains at | G / D params | images/s | epochs | wall time | FD (floor) | classes >= 5% "
-            "| KL from uniform | confidence |")
+            "| KL from uniform | confidence | spread |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         q = r["quality"]
         fd = "%.2f" % q["fid"] if q.get("fid") is not None else "-"
         if q.get("fid_floor") is not None:
             fd += " (%.2f)" % q["fid_floor"]
-        lines.append("| %s | %s | %.2fM / %.2fM | %.0f | %.2f | %.1f min | %s | %s | %s | %s |" % (
+        spread = (q.get("diversity") or {}).get("pairwise_ratio")
+        lines.append("| %s | %s | %.2fM / %.2fM | %.0f | %.2f | %.1f min | %s | %s | %s | %s | %s |" % (
             r["model"], "x".join(map(str, r["shape"])), r["g_params"] / 1e6, r["d_params"] / 1e6,
             r["images_per_s"], r["epochs"], r["wall_seconds"] / 60, fd,
             "%d/10" % q["classes_covered"] if "classes_covered" in q else "-",
             "%.3f" % q["kl_uniform"] if "kl_uniform" in q else "-",
-            "%.3f" % q["confidence"] if "confidence" in q else "-"))
+            "%.3f" % q["confidence"] if "confidence" in q else "-",
+            "%.2f" % spread if spread is not None else "-"))
     return "\n".join(lines)
 
 
