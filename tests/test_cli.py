@@ -1,5 +1,4 @@
 """The two scripts as a user runs them: end to end, resume, kill -9, LFW over HTTP, and error paths."""
-import http.server
 import io
 import os
 import shutil
@@ -7,7 +6,6 @@ import signal
 import subprocess
 import sys
 import tarfile
-import threading
 import time
 
 import mxnet as mx
@@ -122,31 +120,6 @@ def _lfw_tarball(tmp_path):
             for path in write_images(str(tmp_path / "src" / person), 4, size=(250, 250), ext=".jpg"):
                 tar.add(path, arcname="lfw-deepfunneled/%s/%s" % (person, os.path.basename(path)))
     return buf.getvalue()
-
-
-@pytest.fixture
-def http_server():
-    """A 127.0.0.1 server: path -> bytes in ``server.files``; anything else is a 404."""
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = self.server.files.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.files = {}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_train_downloads_lfw_falling_back_to_the_mirror(tmp_path, http_server, monkeypatch, caplog):

@@ -1,8 +1,6 @@
 """Inception weights from MXNet's model store: the cache is SHA-1 checked, --download-inception fetches them."""
 import hashlib
-import http.server
 import io
-import threading
 import zipfile
 
 import pytest
@@ -25,29 +23,10 @@ def zoo(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def repo(monkeypatch):
+def repo(http_server, monkeypatch):
     """A 127.0.0.1 model repository ($MXNET_GLUON_REPO): path -> bytes in ``server.files``."""
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = self.server.files.get(self.path)
-            self.server.requests.append(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.files, server.requests = {}, []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("MXNET_GLUON_REPO", "http://127.0.0.1:%d/" % server.server_address[1])
-    yield server
-    server.shutdown()
-    server.server_close()
+    monkeypatch.setenv("MXNET_GLUON_REPO", "http://127.0.0.1:%d/" % http_server.server_address[1])
+    return http_server
 
 
 def _zip(name, payload):
