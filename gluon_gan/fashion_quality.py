@@ -301,15 +301,8 @@ def format_quality(result):
 
 def generated_images(family, netG, num=10000, batch_size=500, seed=0, ctx=None):
     """``num`` pictures (N, C, H, W) in [-1, 1] from a family's generator, as numpy (seeded latents)."""
-    ctx = ctx or mx.cpu()
-    G = family.sampling_generator(netG)
-    rs = np.random.RandomState(seed)
-    out = []
-    for i in range(0, num, batch_size):
-        n = min(batch_size, num - i)
-        z = mx.nd.array(rs.standard_normal((n,) + tuple(family.latent_shape)), ctx=ctx)
-        out.append(family.images(G(*family.sampling_inputs(z))).asnumpy())
-    return np.concatenate(out)
+    from .sampling import RunGenerator, generate, latent
+    return generate(RunGenerator(family, netG), latent(num, family.latent_shape, seed), ctx=ctx, batch_size=batch_size)
 
 
 
@@ -376,12 +369,7 @@ class FashionQualityLog(Callback):
         self.floor = fashion_quality(test[pick], self.net, self.reference, self.batch_size, self.ctx)["fid"]
 
     def _samples(self, trainer):
-        family = getattr(trainer, "family", None)
-        if family is not None:
-            return generated_images(family, trainer.netG, self.count, self.batch_size, self.seed + 1, self.ctx)
-        z = np.random.RandomState(self.seed + 1).standard_normal((self.count, trainer.nz, 1, 1))
-        return np.concatenate([trainer.generate(mx.nd.array(z[i:i + self.batch_size], ctx=self.ctx)).asnumpy()
-                               for i in range(0, self.count, self.batch_size)])
+        return generated_images(trainer.family, trainer.netG, self.count, self.batch_size, self.seed + 1, self.ctx)
 
     def on_epoch_end(self, trainer, epoch):
         result = fashion_quality(self._samples(trainer), self.net, self.reference, self.batch_size, self.ctx)
