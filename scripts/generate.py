@@ -63,10 +63,10 @@ def main(argv=None):
     netG = sampling.load_generator(args.params, ctx=ctx)
     if args.interpolate:
         z, nrow = sampling.interpolation_latents(args.interpolate, args.steps, netG.latent_shape), args.steps
-        what = "an interpolation strip of %d x %d faces" % (len(args.interpolate) - 1, args.steps)
+        what = "an interpolation strip of %d x %d images" % (len(args.interpolate) - 1, args.steps)
     else:
         z, nrow = sampling.latent(args.num, netG.latent_shape, args.seed), args.nrow
-        what = "%d faces" % args.num
+        what = "%d images" % args.num
     sample_options = {} if args.truncation is None else {"truncation": args.truncation}
     images = sampling.generate(netG, z, ctx=ctx, **sample_options)
     plotting.save_image_grid(images, args.out, nrow=nrow)
