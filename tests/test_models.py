@@ -106,3 +106,16 @@ def test_discriminator_without_batchnorm():
     assert not any(isinstance(l, nn.BatchNorm) for l in _layers(d))
     with pytest.raises(ValueError):
         Discriminator(norm="layer")
+
+
+@pytest.mark.parametrize("size, nc", [(8, 3), (32, 1), (128, 3)])
+def test_other_power_of_two_sizes_and_channels_keep_the_pattern(size, nc):
+    g = initialize(Generator(nz=6, ngf=4, nc=nc, size=size), mx.cpu())
+    d = initialize(Discriminator(ndf=4, nc=nc, size=size), mx.cpu())
+    stages = {8: 1, 32: 3, 128: 5}[size]  # stride-2 stages between 4x4 and the size
+    convs = [l for l in _layers(g) if isinstance(l, nn.Conv2DTranspose)]
+    assert [c._channels for c in convs] == [4 * 2 ** k for k in reversed(range(stages))] + [nc]
+    img = g(mx.nd.random.normal(shape=(2, 6, 1, 1)))
+    assert img.shape == (2, nc, size, size) and d(img).shape == (2, 1, 1, 1)
+    with pytest.raises(ValueError, match="power-of-two"):
+        Generator(size=48)
