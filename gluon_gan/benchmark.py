@@ -163,16 +163,12 @@ def time_families(names, image_shape=(3, 32, 32), batch_size=64, iters=10, repea
     runs = {}
     shapes = image_shape if isinstance(image_shape, dict) else {name: image_shape for name in names}
     batch_sizes = batch_size if isinstance(batch_size, dict) else {name: batch_size for name in names}
+    from .experiment import TrainConfig, build_networks
     for name in names:
-        mx.random.seed(seed)
         cls = families.get_family_class(name)
         family = families.create_family(name, shapes[name], options.get(name),
                                         loss=get_loss(loss or cls.defaults.get("loss", "bce")))
-        netG = family.initialize(family.build_generator(), ctx)
-        netD = family.initialize(family.build_discriminator(), ctx)
-        family.hybridize(netG)
-        family.hybridize(netD)
-        family.extras = family.extra_networks(netG, ctx)
+        netG, netD = build_networks(family, TrainConfig(seed=seed), ctx)  # seeded, hybridized, extras: as train does
         trainer = GANTrainer(netG, netD, family.loss, ctx, family=family)
         images = np.random.RandomState(seed).randint(0, 256, (batch_sizes[name] * iters,) + tuple(shapes[name]))
         runs[name] = (trainer, family.make_batches(images.astype(np.uint8), batch_sizes[name], seed=seed), family)
