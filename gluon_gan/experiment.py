@@ -11,6 +11,7 @@ Everything a run writes goes under ``config.out``::
     diversity.csv                            sample diversity vs real images, after every epoch
     training_progress.gif                    the epoch grids animated, at the end
 """
+import contextlib
 import dataclasses
 import json
 import logging
@@ -18,7 +19,7 @@ import os
 
 import mxnet as mx
 
-from . import checkpoint, distributed, families
+from . import checkpoint, data, distributed, families
 from .balance import DivergenceGuard, SkipReport
 from .datasets import DATASETS, get_dataset, load_training_images
 from .diversity import DiversityLog
@@ -27,6 +28,7 @@ from .losses import LOSSES, get_loss
 from .monitor import (Checkpointer, CurvesPlot, FamilyFigures, SampleGrids, SamplesAnimation, TrainingLog,
                       fixed_noise)
 from .options import option
+from .runlock import RunLock
 from .runtime import parse_contexts
 from .initial_weights import load_initial_weights
 from .progressbar import EpochProgressBar
@@ -199,23 +201,30 @@ def build_networks(family, config, ctx, initial_weights=False):
     return netG, netD
 
 
-def _prepare_out_dir(config):
-    """Refuse to overwrite a trained run; on --resume, adopt the run's architecture settings."""
-    found = checkpoint.find_checkpoint(config.out)
+def _prepare_out_dir(config, rank=0):
+    """Refuse to overwrite a trained run; on --resume, adopt the run's architecture settings.
+
+    Returns the checkpoint to resume from and its state, ``(None, None)`` for a fresh start.
+    """
     if config.resume:
+        found, state = checkpoint.resume_point(config.out, keep_aside=rank == 0)
         if found is None:  # killed before its first checkpoint: the same command must still work
             log.info("--resume: no complete checkpoint in %s yet; starting the run from the beginning", config.out)
             return None, None
-        state = checkpoint.read_state(found)
         saved = resolve(config_from_record(state.get("config", {})))
         for key in ARCHITECTURE_KEYS:
             if getattr(saved, key) != getattr(config, key):
                 log.info("resume: using %s=%r from the checkpoint", key, getattr(saved, key))
                 setattr(config, key, getattr(saved, key))
         return found, state
+    found = checkpoint.find_checkpoint(config.out)
     if found is not None:
-        raise GluonGanError("%s already holds a trained run (epoch %d); pass --resume to continue it "
-                            "or --out DIR for a new run" % (config.out, checkpoint.read_state(found)["epoch"]))
+        try:
+            what = " (epoch %d)" % checkpoint.read_state(found)["epoch"]
+        except GluonGanError:
+            what = ""
+        raise GluonGanError("%s already holds a trained run%s; pass --resume to continue it "
+                            "or --out DIR for a new run" % (config.out, what))
     return None, None
 
 
@@ -228,11 +237,22 @@ def train(config, callbacks=()):
     resolve(config)
     if config.tensorboard:
         require_tensorboardx()  # before any data is fetched
-    found, state = _prepare_out_dir(config)
-    resolve(config)  # the settings a resumed run adopted
     ctx = parse_contexts(config.ctx)
     kv = distributed.create_kvstore(config.kvstore)
+    rank = distributed.rank(kv)
+    # rank 0 is the one writer: it holds the run directory's lock from before it reads a checkpoint to the end
+    data.SKIPPED.clear()
+    with RunLock(config.out) if rank == 0 else contextlib.nullcontext():
+        result = _train(config, callbacks, ctx, kv)
+    if len(data.SKIPPED):  # said when the images were loaded, and again here where a user looks last
+        log.warning("%d image file(s) were skipped, not trained on: %s", len(data.SKIPPED), data.SKIPPED.summary())
+    return result
+
+
+def _train(config, callbacks, ctx, kv):
     rank, workers = distributed.rank(kv), distributed.num_workers(kv)
+    found, state = _prepare_out_dir(config, rank)
+    resolve(config)  # the settings a resumed run adopted
     if workers > 1 and config.d_skip_below is not None:
         # each worker would decide from its own shard's loss; a worker that skips pushes no gradients and
         # dist_sync waits for it forever
