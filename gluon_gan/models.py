@@ -13,7 +13,7 @@ from .mxnet_fixes import OneChannelSafeConv2DTranspose
 NZ, NGF, NDF, NC = 100, 64, 64, 3  # the tutorial's latent size, widths and channels
 
 
-def _stages(size):
+def count_stages(size):
     """Number of stride-2 stages between 4x4 and ``size`` (4 for the tutorial's 64); a one-line error otherwise."""
     stages = int(size).bit_length() - 3
     if size < 8 or size != 1 << (stages + 2):
@@ -33,7 +33,7 @@ class Generator(nn.HybridSequential):
     def __init__(self, nz=NZ, ngf=NGF, nc=NC, size=64, **kwargs):
         super().__init__(**kwargs)
         self.nz, self.ngf, self.nc, self.size = nz, ngf, nc, size
-        stages = _stages(size)
+        stages = count_stages(size)
         with self.name_scope():
             prev = nz
             for i, width in enumerate([ngf * 2 ** k for k in reversed(range(stages))]):
@@ -68,7 +68,7 @@ class Discriminator(spectral.PowerIterated, nn.HybridSequential):
         if norm not in ("batch", "none"):
             raise ValueError("norm must be 'batch' or 'none', not %r" % (norm,))
         self.ndf, self.nc, self.norm, self.spectral_norm, self.size = ndf, nc, norm, spectral_norm, size
-        stages = _stages(size)
+        stages = count_stages(size)
         conv = spectral.SNConv2D if spectral_norm else nn.Conv2D
         with self.name_scope():
             self.add(conv(ndf, 4, 2, 1, use_bias=False, in_channels=nc))

@@ -11,6 +11,7 @@ import datetime
 import html
 import io
 import json
+import logging
 import os
 import tempfile
 import urllib.parse
@@ -20,8 +21,12 @@ from matplotlib.ticker import MaxNLocator
 from . import diversity
 from .checkpoint import atomic_write, find_checkpoint, read_state
 from .errors import GluonGanError
+from .experiment import read_record
 from .monitor import sample_grids
+from .runlock import holder, is_locked
 from .plotting import plot_training_curves, plt
+
+log = logging.getLogger(__name__)
 
 REPORT_NAME = "report.html"
 # Rule of thumb for the warning line, not a test: see docs/evaluation.md.
@@ -37,6 +42,15 @@ figcaption { font-size: 0.85em; color: #555; }
 .warn { background: #fff3cd; border: 1px solid #e0c060; padding: 0.5em 1em; }
 .thumbs img { width: 180px; image-rendering: pixelated; }
 """
+
+
+def _read_or_note(read, problems):
+    """``read()``, or ``None`` with its one-line error added to ``problems``."""
+    try:
+        return read()
+    except GluonGanError as err:
+        problems.append(str(err))
+        return None
 
 
 def _load_json(path):
@@ -120,7 +134,7 @@ def _diversity_plot(rows):
 def _settings_section(page, config):
     page.add("<h2>Settings</h2>")
     if config is None:
-        page.add("<p>No readable config.json in this run.</p>")
+        page.add("<p>No readable config.json in this run (see the warning at the top).</p>")
         return
     page.add(_table(("setting", "value"), sorted(config.items())))
 
@@ -235,9 +249,15 @@ def write_report(run_dir, embed=False, path=None):
     if not any(os.path.exists(os.path.join(run_dir, m)) for m in markers):
         raise GluonGanError("%s does not look like a training run (none of %s in it)"
                             % (run_dir, ", ".join(markers)))
-    config = _load_json(os.path.join(run_dir, "config.json"))
+    problems = []  # damaged files: said at the top of the page and on the console, never silently left out
+    config = _read_or_note(lambda: read_record(run_dir), problems)
+    if config is not None and not isinstance(config, dict):
+        problems.append("%s is damaged (not a JSON object of settings)" % os.path.join(run_dir, "config.json"))
+        config = None
     found = find_checkpoint(run_dir)
-    state = read_state(found) if found else None
+    state = _read_or_note(lambda: read_state(found), problems) if found else None
+    for problem in problems:
+        log.warning("%s; the report leaves out what it held", problem)
     out = path or os.path.join(run_dir, REPORT_NAME)
     page = _Page(run_dir, embed, os.path.dirname(os.path.abspath(out)))
     title = "gluon-gan run: %s" % os.path.basename(os.path.abspath(run_dir))
@@ -248,6 +268,11 @@ def write_report(run_dir, embed=False, path=None):
                                                       state.get("step", 0))) if state else "no checkpoint yet"
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     page.add("<p>%s. Report written %s.</p>" % (html.escape(done), when))
+    if is_locked(run_dir):
+        page.add("<p>This run is training now (PID %s); the page shows its last complete epoch.</p>"
+                 % html.escape(str(holder(run_dir))))
+    for problem in problems:
+        page.add('<p class="warn">%s; this report leaves out what it held.</p>' % html.escape(problem))
     _what_section(page, config)
     _pictures_section(page)
     _figures_section(page)

@@ -144,7 +144,7 @@ def test_empty_and_missing_folders_are_clear_errors(tmp_path):
         data.load_image_folder(str(tmp_path / "nope"), cache_dir=str(tmp_path / "c"))
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "a.jpg").write_bytes(b"xx")
-    with pytest.raises(GluonGanError, match="could be decoded"):
+    with pytest.raises(GluonGanError, match="could be used"):
         data.load_image_folder(str(tmp_path / "junk"), cache_dir=str(tmp_path / "c"))
 
 

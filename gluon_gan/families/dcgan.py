@@ -7,7 +7,8 @@ between our networks and the tutorial's in both directions.
 """
 import dataclasses
 
-from ..models import Discriminator, Generator
+from ..errors import GluonGanError
+from ..models import Discriminator, Generator, count_stages
 from ..options import option
 from . import register_family
 from .base import ModelFamily
@@ -28,6 +29,13 @@ class DCGAN(ModelFamily):
     name = "dcgan"
     Options = DCGANOptions
     summary = "the Gluon tutorial's DCGAN (64x64 by default; any power-of-two size, grey or RGB)"
+
+    def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
+        super().__init__(image_shape, options, loss, spectral_norm)
+        try:
+            count_stages(self.image_shape[1])
+        except ValueError as err:
+            raise GluonGanError("--image-size %s: %s" % (self.image_shape[1], err)) from None
 
     @classmethod
     def train_shape(cls, options, data_shape):
