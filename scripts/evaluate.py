@@ -123,7 +123,8 @@ def main(argv=None):
     fashion = config.dataset == "fashion-mnist"  # its own yardstick: the project's classifier
     name = args.features or ("fashion" if fashion else "inception")
     num_fake = args.num_fake or (10000 if fashion else 50000)
-    options = {"params": args.inception_params, "download": args.download_inception} if name == "inception" else {}
+    options = ({"params": args.inception_params, "download": args.download_inception} if name == "inception" else
+               {"cache_dir": config.cache_dir, "data_dir": config.data_dir} if name == "fashion" else {})
     extractor = features.get_extractor(name, ctx=ctx, batch_size=args.batch_size, **options)
     netG = sampling.load_generator(args.params, ctx=ctx)
     real, _ = load_images(config, netG.image_shape)
