@@ -6,10 +6,12 @@ a stale lock and the next ``--resume`` just takes it. The file holds the
 holder's PID, so a second run can say who is in the way. The file itself is
 never removed (removing a lock file races with the next run opening it).
 Readers (``generate.py``, ``evaluate.py``, ``report.py``) take no lock: every
-file a run publishes is complete when it appears (written, then renamed).
+file a run publishes is complete when it appears (written, then renamed);
+``report.py`` only asks :func:`is_locked` to say that a run is training now.
 """
 import errno
 import os
+import time
 
 from .errors import GluonGanError, disk_problem
 
@@ -44,12 +46,17 @@ class RunLock:
         except OSError as err:
             raise _writable_dir_error(self.out_dir, err) from None
         if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as err:
+            for attempt in range(5):  # a reader's is_locked() holds a shared lock for a moment: not a run
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as err:
+                    if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                        os.close(fd)
+                        raise _writable_dir_error(self.out_dir, err) from None
+                    time.sleep(0.05)
+            else:
                 os.close(fd)
-                if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise _writable_dir_error(self.out_dir, err) from None
                 raise GluonGanError("%s is in use by another training run (PID %s); wait for it to end, stop it, "
                                     "or choose another --out" % (self.out_dir, holder(self.out_dir) or "unknown"))
         try:
