@@ -12,7 +12,7 @@ import math
 
 import mxnet as mx
 
-from . import checkpoint
+from .files import checkpoint
 from .errors import GluonGanError
 from .training import Callback
 

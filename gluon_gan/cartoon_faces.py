@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from .files.atomic import save_array
+
 SKIN = [(255, 224, 189), (234, 192, 134), (198, 134, 66), (141, 85, 36), (255, 205, 148), (224, 172, 105)]
 HAIR = [(20, 20, 20), (90, 56, 37), (160, 110, 60), (230, 200, 120), (180, 60, 30), (140, 140, 140)]
 DEFAULT_COUNT = 10000
@@ -68,7 +70,6 @@ def draw_face(seed, size=64, scale=4):
 
 def cartoon_faces(count=DEFAULT_COUNT, size=64, seed=0, cache_dir=None):
     """``count`` faces as uint8 (N, 3, size, size); face i is ``draw_face(seed * 1000003 + i)``; cached on disk."""
-    from .data import _save_array_atomic
     path = None
     if cache_dir:
         path = os.path.join(cache_dir, "cartoon-faces-v%d-%d-%d-%d.npy" % (VERSION, count, size, seed))
@@ -76,5 +77,5 @@ def cartoon_faces(count=DEFAULT_COUNT, size=64, seed=0, cache_dir=None):
             return np.load(path)
     faces = np.stack([draw_face(seed * 1000003 + i, size) for i in range(count)])
     if path:
-        _save_array_atomic(faces, path)
+        save_array(faces, path)
     return faces

@@ -9,13 +9,13 @@ done per batch, on the device.
 import hashlib
 import logging
 import os
-import tempfile
 
 import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
 from .errors import GluonGanError
+from .files.atomic import save_array
 
 log = logging.getLogger(__name__)
 
@@ -120,22 +120,9 @@ def load_image_folder(root, size=64, cache_dir=None, progress=True):
     if count == 0:
         raise GluonGanError("none of the %d image files under %s could be decoded" % (len(paths), root))
     images = images[:count]
-    _save_array_atomic(images, cache_path)
+    save_array(images, cache_path)
     log.info("decoded %d images from %s (cached in %s)", count, root, cache_path)
     return images
-
-
-def _save_array_atomic(array, path):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 class ImageBatches:

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import data
 from .errors import GluonGanError
+from .files import rundir
 
 log = logging.getLogger(__name__)
 DATASETS = {}
@@ -140,7 +141,7 @@ class FashionMNIST(Dataset):
             return []
         import os
         from .fashion_quality import FashionQualityLog
-        return [FashionQualityLog(os.path.join(config.out, "fashion_quality.csv"), count=config.quality_samples,
+        return [FashionQualityLog(os.path.join(config.out, rundir.FASHION_QUALITY), count=config.quality_samples,
                                   seed=config.seed, cache_dir=config.cache_dir, data_dir=config.data_dir)]
 
 

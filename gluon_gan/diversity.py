@@ -19,7 +19,7 @@ import logging
 
 import numpy as np
 
-from . import csvlog
+from .files import csvlog
 from .training import Callback
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,9 @@ moves it after every G update, and the number of updates so far is family
 state, so a resumed run averages exactly as an uninterrupted one.
 """
 from mxnet import autograd
+from .files import rundir
 
-EMA_FILE = "Generator_ema.params"
+EMA_FILE = rundir.EMA_PARAMS
 
 
 def _params(net):

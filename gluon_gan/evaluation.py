@@ -18,7 +18,8 @@ import numpy as np
 from tqdm import tqdm
 
 from . import diversity, fid, sampling
-from .data import _save_array_atomic, to_unit_range
+from .data import to_unit_range
+from .files.atomic import save_array
 from .features import array_digest
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _cached_real_features(cache_dir, key, compute):
             log.warning("ignoring unreadable feature cache %s (%s)", path, err)
     feats = compute()
     if path:
-        _save_array_atomic(feats, path)
+        save_array(feats, path)
     return feats
 
 

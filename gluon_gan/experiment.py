@@ -18,7 +18,8 @@ import os
 
 import mxnet as mx
 
-from . import checkpoint, distributed, families
+from .files import checkpoint
+from . import distributed, families
 from .balance import DivergenceGuard, SkipReport
 from .datasets import DATASETS, get_dataset, load_training_images
 from .diversity import DiversityLog
@@ -33,6 +34,8 @@ from .progressbar import EpochProgressBar
 from .snapshots import Snapshots
 from .tensorboard import TensorBoardLog, require_tensorboardx
 from .training import GANTrainer, fit
+from .files import rundir
+from .files.atomic import write_json
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +143,7 @@ def config_from_record(record):
 
 def read_record(run_dir):
     """The run record ``config.json`` in ``run_dir`` as a dict, or ``None`` when there is none."""
-    path = os.path.join(run_dir, "config.json")
+    path = os.path.join(run_dir, rundir.CONFIG)
     if not os.path.isfile(path):
         return None
     try:
@@ -274,11 +277,11 @@ def train(config, callbacks=()):
 
     os.makedirs(config.out, exist_ok=True)
     record = run_record(config, family)
-    checkpoint.atomic_write(os.path.join(config.out, "config.json"), lambda tmp: _write_json(tmp, record))
+    write_json(os.path.join(config.out, rundir.CONFIG), record)
     log.info("training on %d images, %d batches of %d per epoch, on %s, loss %s; model %s, dataset %s at %s",
              len(images), len(batches), config.batch_size, ", ".join(map(str, ctx)), family.loss.name, family.name,
              config.dataset, "x".join(map(str, shape)))
-    csv_path = os.path.join(config.out, "metrics.csv")
+    csv_path = os.path.join(config.out, rundir.METRICS)
     training_log = TrainingLog(csv_path, config.log_interval, start_step, config.epochs, len(batches))
     noise = fixed_noise(family.latent_shape, seed=config.seed, ctx=ctx[0])
     builtin = [
@@ -287,13 +290,13 @@ def train(config, callbacks=()):
         DivergenceGuard(config.out, config.log_interval),  # before anything writes this epoch's results
     ] + family_callbacks + [
         SampleGrids(config.out, noise),
-        DiversityLog.for_run(os.path.join(config.out, "diversity.csv"), images, family.latent_shape, config.seed,
+        DiversityLog.for_run(os.path.join(config.out, rundir.DIVERSITY), images, family.latent_shape, config.seed,
                              ctx[0]),
     ] + get_dataset(config.dataset).callbacks(config) + [  # per-epoch logs before the checkpoint claims the epoch
         Checkpointer(config.out, {"config": record}, training_log),
         *([Snapshots(config.out, config.keep_every)] if config.keep_every else []),
         *([TensorBoardLog(config.out, start_step)] if config.tensorboard else []),
-        CurvesPlot(csv_path, os.path.join(config.out, "training_curves.png")),
+        CurvesPlot(csv_path, os.path.join(config.out, rundir.CURVES)),
         SamplesAnimation(config.out),
         FamilyFigures(config.out, config.seed),
     ]
@@ -302,8 +305,3 @@ def train(config, callbacks=()):
     fit(trainer, batches, config.epochs, start_epoch=start_epoch, seed=config.seed,
         callbacks=builtin + list(callbacks))
     return {"epoch": max(config.epochs, start_epoch), "step": training_log.step, "out": config.out}
-
-
-def _write_json(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)

@@ -27,8 +27,10 @@ from mxnet import autograd, gluon
 from mxnet.gluon import nn
 from tqdm import tqdm
 
-from . import csvlog, fid
-from .checkpoint import atomic_write, load_parameters, save_parameters
+from .files import csvlog
+from . import fid
+from .files.atomic import atomic_write
+from .files.checkpoint import load_parameters, save_parameters
 from .errors import GluonGanError
 from .features import FeatureExtractor, register_features
 from .training import Callback

@@ -23,14 +23,12 @@ import mxnet as mx
 import numpy as np
 from mxnet.gluon import nn
 
-from .checkpoint import load_parameters
+from .files.checkpoint import load_parameters
 from .errors import GluonGanError
+from .nn.zoo import IMAGENET_MEAN, IMAGENET_STD
 
 FEATURES = {}
 
-# What the MXNet model zoo's ImageNet networks expect: RGB in [0, 1], then per-channel mean/std.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 INCEPTION_SIZE = 299
 
 

@@ -18,9 +18,8 @@ import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
 from .errors import GluonGanError
-from .layers import (Downsample, EqConv2D, EqDense, MinibatchStdDev, blend, downsample, leaky, parameter_value,
-                     pixel_norm, quiet_unused_parameters, set_trainable, upsample)
-from .penalty import supported_layers, taped_sequence
+from .nn.layers import Downsample, EqConv2D, EqDense, MinibatchStdDev, blend, downsample, leaky, parameter_value, pixel_norm, quiet_unused_parameters, set_trainable, upsample
+from .nn.penalty import supported_layers, taped_sequence
 
 
 def stage_count(size):
@@ -240,7 +239,7 @@ class ProgressiveDiscriminator(_Staged):
 
     :meth:`taped_forward` is its forward *and* the exact input-gradient rule
     the gradient penalty uses (fade-in blend, pooling, minibatch stddev,
-    equalised layers: :mod:`gluon_gan.penalty`).
+    equalised layers: :mod:`gluon_gan.nn.penalty`).
     """
 
     _rgb_attribute = "from_rgb"

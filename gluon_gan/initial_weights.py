@@ -1,13 +1,13 @@
 """``--init-generator`` / ``--init-discriminator``: start a new run from given weights instead of Normal(0.02).
 
 For instance from the networks the tutorial saved with ``save_params``: the
-files are read through :func:`gluon_gan.checkpoint.load_parameters`, which
-takes both namings (see :mod:`gluon_gan.legacy`) and explains a mismatch in
+files are read through :func:`gluon_gan.files.checkpoint.load_parameters`, which
+takes both namings (see :mod:`gluon_gan.files.legacy`) and explains a mismatch in
 one line. A resumed run ignores them: its checkpoint holds newer weights.
 """
 import logging
 
-from .checkpoint import load_parameters
+from .files.checkpoint import load_parameters
 
 log = logging.getLogger(__name__)
 

@@ -234,7 +234,7 @@ class WGANGPLoss(_CriticLoss):
 
     Critic: D(G(z)) - D(x) + λ(||∇D(x̂)||₂ - 1)², x̂ = εx + (1-ε)G(z), ε ~ U[0, 1]
     per sample; G: -D(G(z)). The penalty's input gradient is built exactly
-    from first-order operators (:mod:`gluon_gan.penalty`). Paper defaults when
+    from first-order operators (:mod:`gluon_gan.nn.penalty`). Paper defaults when
     the user sets none: Adam(1e-4, β1=0, β2=0.9), 5 critic updates per G update.
     """
 
@@ -251,7 +251,7 @@ class WGANGPLoss(_CriticLoss):
 
     def penalty(self, netD, real, fake):
         """The penalty at random interpolates; ``real``/``fake`` are batches, or tuples for a multi-scale critic."""
-        from .penalty import GradientPenalty
+        from .nn.penalty import GradientPenalty
         if self._penalty is None or self._penalty.critic is not netD:
             self._penalty = GradientPenalty(netD, self.weight)
             if netD._active:  # hybridize follows the critic (it would recurse into an imperative one)

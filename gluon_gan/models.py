@@ -7,8 +7,8 @@ tutorial's ``nn.Sequential`` networks: checkpoints move freely between the two.
 import mxnet as mx
 from mxnet.gluon import nn
 
-from . import spectral
-from .mxnet_fixes import OneChannelSafeConv2DTranspose
+from .nn import spectral
+from .nn.mxnet_fixes import OneChannelSafeConv2DTranspose
 
 NZ, NGF, NDF, NC = 100, 64, 64, 3  # the tutorial's latent size, widths and channels
 
@@ -59,7 +59,7 @@ class Discriminator(spectral.PowerIterated, nn.HybridSequential):
     ``norm="none"`` drops BatchNorm (a WGAN-GP critic must not mix samples);
     the layer indices then differ from the tutorial's, so such checkpoints are
     not interchangeable with BatchNorm ones. ``spectral_norm=True`` makes every
-    convolution an :class:`~gluon_gan.spectral.SNConv2D` (extra ``<i>.u`` keys)
+    convolution an :class:`~gluon_gan.nn.spectral.SNConv2D` (extra ``<i>.u`` keys)
     and refreshes their singular vectors before each training-mode forward.
     """
 

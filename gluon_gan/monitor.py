@@ -5,9 +5,10 @@ import time
 
 import mxnet as mx
 
-from . import checkpoint, csvlog, plotting
+from .files import checkpoint, csvlog, plotting
 from .progressbar import TimeLeft, format_seconds
 from .training import Callback
+from .files import rundir
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +89,17 @@ class SampleGrids(Callback):
     """After every epoch, G's images for one fixed noise batch: ``samples/epoch_NNN.png``."""
 
     def __init__(self, out_dir, fixed_noise):
-        self.dir = os.path.join(out_dir, "samples")
+        self.dir = os.path.join(out_dir, rundir.SAMPLES)
         self.fixed_noise = fixed_noise
 
     def on_epoch_end(self, trainer, epoch):
-        path = os.path.join(self.dir, "epoch_%03d.png" % (epoch + 1))
+        path = os.path.join(self.dir, rundir.sample_grid_name(epoch + 1))
         plotting.save_image_grid(trainer.generate(self.fixed_noise), path)
         log.info("wrote %s", path)
 
 
 class Checkpointer(Callback):
-    """After every epoch: a complete, atomically swapped checkpoint (see :mod:`gluon_gan.checkpoint`)."""
+    """After every epoch: a complete, atomically swapped checkpoint (see :mod:`gluon_gan.files.checkpoint`)."""
 
     def __init__(self, out_dir, run_state, training_log):
         self.out_dir = out_dir
@@ -128,8 +129,8 @@ class SamplesAnimation(Callback):
     """At the end: ``training_progress.gif``, the per-epoch grids (all of them, resumed runs included) in order."""
 
     def __init__(self, out_dir):
-        self.samples_dir = os.path.join(out_dir, "samples")
-        self.gif_path = os.path.join(out_dir, "training_progress.gif")
+        self.samples_dir = os.path.join(out_dir, rundir.SAMPLES)
+        self.gif_path = os.path.join(out_dir, rundir.PROGRESS_GIF)
 
     def on_train_end(self, trainer):
         grids = sample_grids(self.samples_dir)
@@ -145,7 +146,7 @@ class FamilyFigures(Callback):
     """
 
     def __init__(self, out_dir, seed=0):
-        self.prefix = os.path.join(out_dir, "figures", "final")
+        self.prefix = os.path.join(out_dir, rundir.FIGURES, "final")
         self.seed = seed
 
     def on_train_end(self, trainer):

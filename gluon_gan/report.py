@@ -18,12 +18,14 @@ import urllib.parse
 from matplotlib.ticker import MaxNLocator
 
 from . import diversity
-from .checkpoint import atomic_write, find_checkpoint, read_state
+from .files.atomic import atomic_write
+from .files.checkpoint import find_checkpoint, read_state
 from .errors import GluonGanError
 from .monitor import sample_grids
-from .plotting import plot_training_curves, plt
+from .files.plotting import plot_training_curves, plt
+from .files import rundir
 
-REPORT_NAME = "report.html"
+REPORT_NAME = rundir.REPORT
 # Rule of thumb for the warning line, not a test: see docs/evaluation.md.
 COLLAPSE_RATIO, COLLAPSE_DUPLICATES = 0.5, 0.1
 
@@ -105,7 +107,7 @@ def _diversity_plot(rows):
     ax_d.set_ylabel("RMS pixel distance")
     ax_d.set_ylim(bottom=0)
     ax_d.legend(fontsize=7)
-    ax_dup.plot(epochs, [100 * r["fake_duplicates"] for r in rows], "o-", color="tab:red", label="samples")
+    ax_dup.plot(epochs, [100 * r["fake_duplicates"] for r in rows], "o-", color="tab:red", label=rundir.SAMPLES)
     ax_dup.plot(epochs, [100 * r["real_duplicates"] for r in rows], "--", color="tab:red", label="real")
     ax_dup.set_xlabel("epoch")
     ax_dup.set_ylabel("near-duplicates (%)")
@@ -127,10 +129,10 @@ def _settings_section(page, config):
 
 def _curves_section(page):
     page.add("<h2>Losses and discriminator accuracy</h2>")
-    png = os.path.join(page.run_dir, "training_curves.png")
-    csv_path = os.path.join(page.run_dir, "metrics.csv")
+    png = os.path.join(page.run_dir, rundir.CURVES)
+    csv_path = os.path.join(page.run_dir, rundir.METRICS)
     if os.path.isfile(png):
-        page.figure(page.image_src(png), "training_curves.png")
+        page.figure(page.image_src(png), rundir.CURVES)
     elif os.path.isfile(csv_path):  # a run still in progress: plot what is logged so far
         with tempfile.TemporaryDirectory() as tmp:
             plot_training_curves(csv_path, os.path.join(tmp, "curves.png"))
@@ -142,7 +144,7 @@ def _curves_section(page):
 
 def _diversity_section(page):
     page.add("<h2>Diversity (mode-collapse signal)</h2>")
-    path = os.path.join(page.run_dir, "diversity.csv")
+    path = os.path.join(page.run_dir, rundir.DIVERSITY)
     rows = diversity.read_diversity(path) if os.path.isfile(path) else []
     if not rows:
         page.add("<p>No diversity.csv in this run.</p>")
@@ -161,7 +163,7 @@ def _diversity_section(page):
 
 
 def _evaluation_section(page):
-    results = _load_json(os.path.join(page.run_dir, "evaluation.json"))
+    results = _load_json(os.path.join(page.run_dir, rundir.EVALUATION))
     if not isinstance(results, list) or not results:
         return
     page.add("<h2>FID and KID (scripts/evaluate.py)</h2>")
@@ -175,8 +177,8 @@ def _evaluation_section(page):
 
 
 def _pictures_section(page):
-    grids = sample_grids(os.path.join(page.run_dir, "samples"))
-    gif = os.path.join(page.run_dir, "training_progress.gif")
+    grids = sample_grids(os.path.join(page.run_dir, rundir.SAMPLES))
+    gif = os.path.join(page.run_dir, rundir.PROGRESS_GIF)
     page.add("<h2>Samples for fixed noise</h2>")
     if not grids:
         page.add("<p>No sample grids in this run.</p>")
@@ -194,7 +196,7 @@ def _pictures_section(page):
 def _quality_section(page):
     """Fashion-MNIST's classifier yardstick per epoch (``fashion_quality.csv``), if the run wrote it."""
     from .fashion_quality import read_quality_log
-    rows = read_quality_log(os.path.join(page.run_dir, "fashion_quality.csv"))
+    rows = read_quality_log(os.path.join(page.run_dir, rundir.FASHION_QUALITY))
     if not rows:
         return
     page.add("<h2>Quality on Fashion-MNIST (the project's classifier)</h2>")
@@ -207,7 +209,7 @@ def _quality_section(page):
 
 def _figures_section(page):
     """The family's explanatory figures (``figures/*.png``, written at the end of training), if any."""
-    folder = os.path.join(page.run_dir, "figures")
+    folder = os.path.join(page.run_dir, rundir.FIGURES)
     names = sorted(n for n in os.listdir(folder) if n.endswith(".png")) if os.path.isdir(folder) else []
     if not names:
         return
@@ -231,11 +233,11 @@ def write_report(run_dir, embed=False, path=None):
     """Write ``run_dir/report.html`` (or ``path``; image links are relative to where it is); returns its path."""
     if not os.path.isdir(run_dir):
         raise GluonGanError("run directory not found: %s" % run_dir)
-    markers = ("config.json", "metrics.csv", "samples", "diversity.csv", "Generator.params")
+    markers = (rundir.CONFIG, rundir.METRICS, rundir.SAMPLES, rundir.DIVERSITY, rundir.G_PARAMS)
     if not any(os.path.exists(os.path.join(run_dir, m)) for m in markers):
         raise GluonGanError("%s does not look like a training run (none of %s in it)"
                             % (run_dir, ", ".join(markers)))
-    config = _load_json(os.path.join(run_dir, "config.json"))
+    config = _load_json(os.path.join(run_dir, rundir.CONFIG))
     found = find_checkpoint(run_dir)
     state = read_state(found) if found else None
     out = path or os.path.join(run_dir, REPORT_NAME)

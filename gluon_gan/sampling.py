@@ -10,8 +10,8 @@ import os
 import mxnet as mx
 import numpy as np
 
-from . import legacy
-from .checkpoint import load_parameters, read_parameter_shapes
+from .files import legacy
+from .files.checkpoint import load_parameters, read_parameter_shapes
 from .errors import GluonGanError
 
 

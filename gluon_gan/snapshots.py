@@ -11,12 +11,14 @@ import logging
 import os
 import shutil
 
-from . import checkpoint
+from .files import checkpoint
+from .files.atomic import fsync_file
 from .training import Callback
+from .files import rundir
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_DIR = "snapshots"
+SNAPSHOT_DIR = rundir.SNAPSHOTS
 
 
 def snapshot_path(out_dir, epoch):
@@ -30,7 +32,7 @@ def take_snapshot(out_dir, epoch, source=None):
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(source or os.path.join(out_dir, checkpoint.CHECKPOINT_DIR), tmp)
     for name in os.listdir(tmp):
-        checkpoint._fsync(os.path.join(tmp, name))
+        fsync_file(os.path.join(tmp, name))
     shutil.rmtree(final, ignore_errors=True)
     os.rename(tmp, final)
     return final

@@ -21,10 +21,11 @@ import numpy as np
 
 from .errors import GluonGanError
 from .training import Callback
+from .files import rundir
 
 log = logging.getLogger(__name__)
 
-LOG_DIR = "tensorboard"
+LOG_DIR = rundir.TENSORBOARD
 TRAIN_SCALARS = ("d_loss", "g_loss", "accuracy", "samples_per_s")
 DIVERSITY_SCALARS = ("fake_pairwise", "real_pairwise", "pairwise_ratio", "fake_nn", "real_nn",
                      "fake_duplicates", "real_duplicates")
@@ -81,8 +82,8 @@ class TensorBoardLog(Callback):
         self.out_dir = out_dir
         self.log_dir = os.path.join(out_dir, LOG_DIR)
         self.start_step = start_step
-        self.metrics = CsvTail(os.path.join(out_dir, "metrics.csv"))
-        self.diversity = CsvTail(os.path.join(out_dir, "diversity.csv"))
+        self.metrics = CsvTail(os.path.join(out_dir, rundir.METRICS))
+        self.diversity = CsvTail(os.path.join(out_dir, rundir.DIVERSITY))
         self.writer = None
 
     def on_train_begin(self, trainer, start_epoch):
@@ -108,7 +109,7 @@ class TensorBoardLog(Callback):
         for row in self.diversity.new_rows():
             for name in DIVERSITY_SCALARS:
                 self._scalar("diversity/" + name, row.get(name), int(row["epoch"]))
-        grid = os.path.join(self.out_dir, "samples", "epoch_%03d.png" % (epoch + 1))
+        grid = os.path.join(self.out_dir, rundir.SAMPLES, rundir.sample_grid_name(epoch + 1))
         if os.path.exists(grid):
             from PIL import Image
             with Image.open(grid) as picture:

@@ -105,7 +105,8 @@ def prepare(model, args, options, settings):
 
 
 def run_one(config, images, speed, args, ctx):
-    from gluon_gan import plotting, sampling
+    from gluon_gan.files import plotting
+    from gluon_gan import sampling
     from gluon_gan.family_benchmark import train_with_budget
     from gluon_gan.models import count_parameters
     if os.path.exists(os.path.join(config.out, "checkpoint")):
@@ -151,7 +152,7 @@ def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
     from gluon_gan import families
-    from gluon_gan.checkpoint import atomic_write
+    from gluon_gan.files.atomic import atomic_write
     from gluon_gan.runtime import parse_contexts
     for model in args.models:
         families.get_family_class(model)  # fail on a typo before hours of training

@@ -19,11 +19,12 @@ import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
 from gluon_gan import cli  # noqa: E402
 from gluon_gan.errors import GluonGanError  # noqa: E402
 from gluon_gan.features import FEATURES  # noqa: E402
+from gluon_gan.files import rundir
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--params", default=os.path.join("runs", "lfw", "Generator.params"),
+    p.add_argument("--params", default=os.path.join("runs", "lfw", rundir.G_PARAMS),
                    help="generator weights of any run (its config.json beside them says what to build) "
                         "(default: %(default)s)")
     src = p.add_argument_group("real images (default: what the run trained on, from its config.json)")
@@ -76,7 +77,7 @@ def data_config(args):
 
 def record(path, result):
     """Append ``result`` to the JSON list in ``path`` (written atomically)."""
-    from gluon_gan.checkpoint import atomic_write
+    from gluon_gan.files.atomic import atomic_write
     results = []
     if os.path.exists(path):
         try:
@@ -141,7 +142,7 @@ def main(argv=None):
     if fashion:
         print(format_quality(result["fashion_quality"]))
     if not args.no_json:
-        path = args.json or os.path.join(os.path.dirname(os.path.abspath(args.params)), "evaluation.json")
+        path = args.json or os.path.join(os.path.dirname(os.path.abspath(args.params)), rundir.EVALUATION)
         record(path, result)
         print("recorded in %s" % path)
 

@@ -55,7 +55,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
-    from gluon_gan import plotting, sampling
+    from gluon_gan.files import plotting
+    from gluon_gan import sampling
     from gluon_gan.errors import GluonGanError
     from gluon_gan.runtime import parse_contexts
     start = time.time()

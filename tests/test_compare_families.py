@@ -34,7 +34,7 @@ def test_a_time_budget_stops_training_mid_epoch(tmp_path):
     budget = train_with_budget(config, seconds=0.0)  # spent at the first check, after 10 of 20 iterations
     assert budget.iterations == 10 and budget.images == 80
     assert budget.trainer is not None and os.path.isfile(str(tmp_path / "run" / "training_curves.png"))
-    from gluon_gan.checkpoint import find_checkpoint
+    from gluon_gan.files.checkpoint import find_checkpoint
     assert find_checkpoint(str(tmp_path / "run")) is None  # no epoch ended, so no checkpoint claims one did
 
 

@@ -17,7 +17,8 @@ import pytest
 
 import test_multi_device as multi
 from conftest import ROOT, load_script, write_images
-from gluon_gan import checkpoint, distributed, launcher
+from gluon_gan.files import checkpoint
+from gluon_gan import distributed, launcher
 from gluon_gan.errors import GluonGanError
 from gluon_gan.losses import BCELoss
 from gluon_gan.models import Discriminator, Generator, initialize

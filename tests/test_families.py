@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from conftest import load_script, write_images
-from gluon_gan import checkpoint, families, sampling
+from gluon_gan.files import checkpoint
+from gluon_gan import families, sampling
 from gluon_gan.experiment import TrainConfig, train
 
 # Per family: its options at toy widths, and any common settings it needs to train in a few batches.

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT
-from gluon_gan import checkpoint, legacy
+from gluon_gan.files import checkpoint, legacy
 from gluon_gan.errors import GluonGanError
 from gluon_gan.models import Discriminator, Generator
 from gluon_gan.sampling import generator_shape_from_params, load_generator

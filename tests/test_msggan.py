@@ -6,7 +6,7 @@ from mxnet import autograd
 
 from gradcheck import finite_difference_check
 
-from gluon_gan import penalty
+from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
 from gluon_gan.losses import get_loss

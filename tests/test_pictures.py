@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from conftest import load_script
-from gluon_gan import monitor, plotting, sampling
+from gluon_gan import monitor, sampling
+from gluon_gan.files import plotting
 from gluon_gan.models import Generator, initialize
 
 import mxnet as mx

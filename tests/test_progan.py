@@ -9,12 +9,12 @@ from mxnet.gluon import nn
 
 from gradcheck import autograd_input_gradient, finite_difference_check
 
-from gluon_gan import penalty
+from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
 from gluon_gan.families.progan import Schedule
 from gluon_gan.growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, stage_count
-from gluon_gan.layers import EqConv2D, EqDense, MinibatchStdDev, PixelNorm, downsample, upsample
+from gluon_gan.nn.layers import EqConv2D, EqDense, MinibatchStdDev, PixelNorm, downsample, upsample
 from gluon_gan.losses import get_loss
 
 TINY = {"image_size": 16, "widths": "6,5,4", "nz": 5, "fade_images": 8, "stable_images": 8}
@@ -348,7 +348,7 @@ def test_resume_mid_fade_in_equals_an_uninterrupted_run(tmp_path, image_folder, 
     """24 images: epoch 1 shows 16 at 4x4 (batches of 8), then 8 of the 8x8 fade-in (batches of 4): alpha 0.5."""
     import logging
     from conftest import load_script
-    from gluon_gan import checkpoint
+    from gluon_gan.files import checkpoint
     from gluon_gan.sampling import load_generator
     train = load_script("train").main
     common = ["--model", "progan", "--data-dir", image_folder, "--cache-dir", str(tmp_path / "cache"), "--seed", "3",

@@ -7,11 +7,12 @@ from mxnet.gluon import nn
 
 from gradcheck import autograd_input_gradient
 
-from gluon_gan import checkpoint, penalty
+from gluon_gan.files import checkpoint
+from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
 from gluon_gan.losses import get_loss
-from gluon_gan.layers import EqConv2D, EqDense, PixelNorm
+from gluon_gan.nn.layers import EqConv2D, EqDense, PixelNorm
 from gluon_gan.stylegan import AdaIN, StyleGenerator
 from gluon_gan import ema as shared_ema
 from gluon_gan.stylegan import ema as ema_lib

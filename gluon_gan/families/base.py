@@ -22,6 +22,7 @@ import dataclasses
 import mxnet as mx
 
 from ..errors import GluonGanError
+from ..files import rundir
 
 
 class ModelFamily:
@@ -37,7 +38,7 @@ class ModelFamily:
     name = None
     Options = None         # a dataclass; field metadata {"help": ...} becomes the flag's help text
     defaults = {}          # common settings this family changes (batch_size, loss, lr, beta1, optimizer, epochs, ...)
-    g_file, d_file = "Generator.params", "discriminator.params"
+    g_file, d_file = rundir.G_PARAMS, rundir.D_PARAMS
     summary = ""           # one line for --help and the docs
     fresh_g_noise = False  # True: G's update draws new latents instead of reusing the D step's fakes
 

@@ -19,7 +19,7 @@ import mxnet as mx
 from ..data import ImageBatches
 from ..errors import GluonGanError
 from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
-from ..layers import blend, downsample, upsample
+from ..nn.layers import blend, downsample, upsample
 from ..losses import WGANGPLoss
 from ..options import option
 from . import register_family
@@ -243,7 +243,7 @@ class ProGAN(PyramidFamily):
         resolution contributes, at the final size; stages not reached yet are
         left out (untrained), and the network is put back at its own phase after.
         """
-        from ..plotting import save_image_grid
+        from ..files.plotting import save_image_grid
         from ..sampling import latent
         net = self.sampling_generator(getattr(netG, "net", netG))  # a RunGenerator or G; its EMA copy if kept
         z = mx.nd.array(latent(count, self.latent_shape, seed), ctx=ctx or mx.cpu())

@@ -124,7 +124,7 @@ class StyleGAN(EMASampling, ModelFamily):
 
     # ---- loss -------------------------------------------------------------------------------------
     def regularizer(self, netD, reals, fakes):
-        """R1: ``gamma / 2 * ||grad_x D(x)||^2`` on the real batch (exact, :class:`gluon_gan.penalty.R1Penalty`).
+        """R1: ``gamma / 2 * ||grad_x D(x)||^2`` on the real batch (exact, :class:`gluon_gan.nn.penalty.R1Penalty`).
 
         With ``r1_interval`` k > 1 it is taken on every k-th D step only, with
         gamma * k, so its average weight is unchanged at a k-th of the cost.
@@ -132,7 +132,7 @@ class StyleGAN(EMASampling, ModelFamily):
         o = self.options
         if o.r1_gamma <= 0 or self.d_updates % o.r1_interval:
             return None
-        from ..penalty import R1Penalty
+        from ..nn.penalty import R1Penalty
         if self._r1 is None or self._r1.critic is not netD:
             self._r1 = R1Penalty(netD, o.r1_gamma * o.r1_interval)
             if netD._active:  # hybridize follows the critic (it would recurse into an imperative one)

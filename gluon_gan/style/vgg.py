@@ -19,7 +19,7 @@ import mxnet as mx
 from mxnet.gluon import nn
 
 from ..errors import GluonGanError
-from ..features import IMAGENET_MEAN, IMAGENET_STD  # what the zoo's ImageNet weights expect, after [0, 1]
+from ..nn.zoo import IMAGENET_MEAN, IMAGENET_STD
 
 DEPTHS = (16, 19)
 

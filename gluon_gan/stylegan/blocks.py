@@ -3,20 +3,20 @@
 Each block does one thing the paper names: AdaIN, noise injection with learned
 per-channel weights, and the learned constant input. Pixel norm and the
 equalised-learning-rate Dense/Conv (with the mapping network's learning-rate
-multiplier) are the ones progressive growing uses, :mod:`gluon_gan.layers`.
+multiplier) are the ones progressive growing uses, :mod:`gluon_gan.nn.layers`.
 The blocks hybridize; randomness (noise images) comes in as inputs, so a
 block's output is a function of its inputs and weights only.
 """
 import mxnet as mx
 from mxnet.gluon import HybridBlock
 
-from ..layers import expand_maps
+from ..nn.layers import expand_maps
 
 EPS = 1e-8  # the paper's epsilon in instance norm
 
 
 def map_mean(F, x, channels, size):
-    """Per-sample, per-map mean (N, C, 1, 1): the adjoint of :func:`~gluon_gan.layers.expand_maps`, a grouped
+    """Per-sample, per-map mean (N, C, 1, 1): the adjoint of :func:`~gluon_gan.nn.layers.expand_maps`, a grouped
     convolution with a constant kernel 1/(H*W) (MXNet's ``mean`` and global pooling both have slow CPU backwards:
     10x here)."""
     kernel = F.ones((channels, 1) + tuple(size)) / float(size[0] * size[1])

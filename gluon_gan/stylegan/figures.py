@@ -7,7 +7,7 @@ describes the layouts.
 import mxnet as mx
 import numpy as np
 
-from .. import plotting
+from ..files import plotting
 from ..sampling import latent
 from .inputs import noise_for_latents, truncation_psi
 

@@ -24,7 +24,7 @@ Dropout (mask m)    ``h * m``                    ``g * m`` (one mask drawn for b
 ==================  ===========================  =========================================
 
 A block that is not a plain sequence (a growing critic with a fade-in blend,
-minibatch standard deviation, average pooling: :mod:`gluon_gan.layers`)
+minibatch standard deviation, average pooling: :mod:`gluon_gan.nn.layers`)
 takes part by defining ``taped_forward(F, x, param) -> (output, backward)``,
 where ``backward`` maps dL/d(output) to dL/dx using first-order operators
 only. Its ``hybrid_forward`` should run the same code, so the penalty
@@ -40,14 +40,14 @@ against ``autograd.grad`` and the parameter gradient against central finite
 differences. The critic must be a (nested) sequence of the layers above;
 BatchNorm is refused because it mixes the samples of a batch, which makes the
 per-sample gradient norm meaningless (Gulrajani et al. drop it for that
-reason). Spectrally normalised layers (:mod:`gluon_gan.spectral`) use their
+reason). Spectrally normalised layers (:mod:`gluon_gan.nn.spectral`) use their
 normalised weight.
 """
 import mxnet as mx
 import numpy as np
 from mxnet.gluon import HybridBlock, nn
 
-from .errors import GluonGanError
+from ..errors import GluonGanError
 from .layers import parameter_value, quiet_unused_parameters
 from .mxnet_fixes import selu_derivative
 from .spectral import SNConv2D, SNDense
@@ -90,7 +90,7 @@ def _weight(F, layer, param):
     w = param(layer.weight)
     if isinstance(layer, (SNConv2D, SNDense)):
         w = layer.normalized_weight(F, w, param(layer.u))
-    if hasattr(layer, "runtime_weight"):  # equalised learning rate (gluon_gan.layers)
+    if hasattr(layer, "runtime_weight"):  # equalised learning rate (gluon_gan.nn.layers)
         w = layer.runtime_weight(F, w)
     return w
 

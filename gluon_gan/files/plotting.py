@@ -8,7 +8,7 @@ matplotlib.use("Agg")  # headless: training runs on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .checkpoint import atomic_write  # noqa: E402
+from .atomic import atomic_write  # noqa: E402
 
 
 def to_uint8_images(batch):

@@ -7,7 +7,7 @@ covers, since the rest are trained, and logged, again.
 import csv
 import os
 
-from .checkpoint import atomic_write
+from .atomic import atomic_write
 
 
 def append_row(path, columns, row):

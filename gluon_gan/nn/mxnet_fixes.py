@@ -22,7 +22,7 @@ class SELU(HybridBlock):
         return SELU_SCALE * (F.relu(x) + SELU_ALPHA * (F.exp(F.minimum(x, 0.0)) - 1))
 
     def taped_forward(self, F, x, param=None):
-        """The gradient penalty's rule (:mod:`gluon_gan.penalty`): the output and ``g -> g * selu'(x)``."""
+        """The gradient penalty's rule (:mod:`gluon_gan.nn.penalty`): the output and ``g -> g * selu'(x)``."""
         return self.hybrid_forward(F, x), lambda g: g * selu_derivative(F, x)
 
 

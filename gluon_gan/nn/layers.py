@@ -13,7 +13,7 @@
 * :class:`Upsample` (nearest, 2x) and :class:`Downsample` (2x2 average pool).
 
 Every critic-side block also has ``taped_forward(F, x, param)`` returning
-``(output, backward)``, the protocol :mod:`gluon_gan.penalty` uses to build
+``(output, backward)``, the protocol :mod:`gluon_gan.nn.penalty` uses to build
 the exact input gradient of a critic as a forward graph; ``hybrid_forward``
 runs the same code, so the penalty differentiates exactly what D computes.
 """
@@ -52,11 +52,11 @@ class _Equalized:
         self.runtime_scale = float(gain) * self.lr_mul / math.sqrt(fan_in)
 
     def runtime_weight(self, F, weight):
-        """The weight the layer computes with (``gluon_gan.penalty`` uses it too)."""
+        """The weight the layer computes with (``gluon_gan.nn.penalty`` uses it too)."""
         return weight * self.runtime_scale
 
     def runtime_bias(self, F, bias):
-        """The bias the layer computes with (``gluon_gan.penalty`` uses it too)."""
+        """The bias the layer computes with (``gluon_gan.nn.penalty`` uses it too)."""
         return bias if bias is None or self.lr_mul == 1 else bias * self.lr_mul
 
     def hybrid_forward(self, F, x, weight, bias=None):

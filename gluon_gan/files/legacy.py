@@ -11,7 +11,7 @@ The counters restart per layer type, so the positions cannot be read off the
 names alone: :func:`to_positional` matches them against the network that is
 being loaded, the k-th convolution of the file to the k-th convolution of the
 network, and so on per type. This module is the only place that knows the
-legacy naming; :func:`gluon_gan.checkpoint.load_parameters` goes through it,
+legacy naming; :func:`gluon_gan.files.checkpoint.load_parameters` goes through it,
 so every loader (generation, evaluation, checkpoints, start weights) takes both.
 """
 import os
@@ -20,7 +20,7 @@ import tempfile
 
 import mxnet as mx
 
-from .errors import GluonGanError
+from ..errors import GluonGanError
 
 # <optional block prefix><layer alias><counter>_<parameter>; the prefix match is greedy, so nested
 # prefixes ("sequential0_hybridsequential0_") all go to the prefix.

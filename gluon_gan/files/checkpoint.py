@@ -10,57 +10,18 @@ falls back to ``checkpoint.old/``. The user-facing ``Generator.params`` and
 import json
 import os
 import shutil
-import tempfile
 
 import mxnet as mx
 
 from . import legacy
-from .errors import GluonGanError
+from .atomic import atomic_write, fsync_file
+from ..errors import GluonGanError
+from . import rundir
 
-G_PARAMS, D_PARAMS = "Generator.params", "discriminator.params"
+G_PARAMS, D_PARAMS = rundir.G_PARAMS, rundir.D_PARAMS
 G_STATES, D_STATES = "Generator.states", "discriminator.states"
 STATE_JSON = "state.json"
-CHECKPOINT_DIR = "checkpoint"
-
-
-def atomic_write(path, write):
-    """Call ``write(tmp_path)`` then rename the result to ``path`` (same directory, so atomic).
-
-    The file gets the permissions a plain ``open(path, "w")`` would give (``mkstemp`` makes its
-    temporary file private), so weights and pictures stay readable by whoever the umask allows.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        _fsync(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
-
-def _umask():
-    """The process's umask, read without changing it where Linux tells (setting it races with other threads)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync(path):
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
+CHECKPOINT_DIR = rundir.CHECKPOINT
 
 
 def save_parameters(net, path):
@@ -76,7 +37,7 @@ def read_parameter_shapes(path):
 def check_compatible(net, path, arrays=None):
     """Raise a one-line error naming ``path`` and the first mismatch with ``net``'s parameters.
 
-    ``arrays``: the file's contents already read (and legacy names mapped, see :mod:`gluon_gan.legacy`).
+    ``arrays``: the file's contents already read (and legacy names mapped, see :mod:`gluon_gan.files.legacy`).
     """
     arrays = legacy.read_params(path, net) if arrays is None else arrays
     stored = {name: tuple(arr.shape) for name, arr in arrays.items()}
@@ -121,7 +82,7 @@ def save_checkpoint(out_dir, networks, trainers, state):
     with open(os.path.join(tmp, STATE_JSON), "w") as f:
         json.dump(state, f, indent=2, sort_keys=True)
     for name in os.listdir(tmp):
-        _fsync(os.path.join(tmp, name))
+        fsync_file(os.path.join(tmp, name))
     if os.path.exists(final):
         shutil.rmtree(old, ignore_errors=True)
         os.rename(final, old)

@@ -39,7 +39,7 @@ class SameConv2D(HybridBlock):
         return self.conv(x)
 
     def taped_forward(self, F, x, param):
-        """The gradient penalty's rule (:mod:`gluon_gan.penalty`): the convolution's, padding cropped off."""
+        """The gradient penalty's rule (:mod:`gluon_gan.nn.penalty`): the convolution's, padding cropped off."""
         before, after = self.pad_width[4:6]
         padded = F.pad(x, mode="constant", pad_width=self.pad_width, constant_value=0) if any(self.pad_width) else x
         y, back = taped_sequence(F, supported_layers(self.conv), padded, param)
