@@ -16,7 +16,7 @@ import mxnet as mx
 import numpy as np
 from mxnet.gluon import nn
 
-from . import data
+from .data import images as data
 from .losses import get_loss
 from .models import Discriminator, Generator, initialize
 from .monitor import TrainingLog

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import diversity, fid, sampling
-from .data import to_unit_range
+from .data.images import to_unit_range
 from .files.atomic import save_array
 from .features import array_digest
 

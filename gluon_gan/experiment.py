@@ -21,7 +21,7 @@ import mxnet as mx
 from .files import checkpoint
 from . import distributed, families
 from .balance import DivergenceGuard, SkipReport
-from .datasets import DATASETS, get_dataset, load_training_images
+from .data.datasets import DATASETS, get_dataset, load_training_images
 from .diversity import DiversityLog
 from .errors import GluonGanError
 from .losses import LOSSES, get_loss

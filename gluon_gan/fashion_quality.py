@@ -162,14 +162,14 @@ def train_classifier(images, labels, epochs=3, batch_size=64, learning_rate=1e-3
 def classifier_path(cache_dir=None):
     """Where the cached classifier weights live (the version string is in the name)."""
     if cache_dir is None:
-        from .data import default_cache_dir
+        from .data.images import default_cache_dir
         cache_dir = default_cache_dir()
     return os.path.join(cache_dir, "fashion-mnist", "classifier-%s.params" % CLASSIFIER_VERSION)
 
 
 def train_and_save(path, data_dir=None, cache_dir=None, ctx=None, progress=True, **train_options):
     """Train on the Fashion-MNIST training set, save atomically to ``path``; returns (net, test accuracy)."""
-    from .fashion_mnist import load_fashion_mnist
+    from .data.fashion_mnist import load_fashion_mnist
     images, labels = load_fashion_mnist("train", data_dir=data_dir, cache_dir=cache_dir)
     test_images, test_labels = load_fashion_mnist("test", data_dir=data_dir, cache_dir=cache_dir)
     net = train_classifier(images, labels, ctx=ctx, progress=progress, **train_options)
@@ -252,7 +252,7 @@ def _file_digest(path):
 
 def load_reference(net, classifier_file=None, cache_dir=None, data_dir=None, ctx=None):
     """The :class:`Reference` for the cached classifier, computed once and cached beside it (keyed by its bytes)."""
-    from .fashion_mnist import load_fashion_mnist
+    from .data.fashion_mnist import load_fashion_mnist
     classifier_file = classifier_file or classifier_path(cache_dir)
     key = _file_digest(classifier_file) if os.path.isfile(classifier_file) else None
     path = os.path.join(os.path.dirname(classifier_file), "reference-%s-%s.npz" % (CLASSIFIER_VERSION, key))
@@ -288,7 +288,7 @@ def fashion_quality(images, net, reference=None, batch_size=500, ctx=None):
 
 def format_quality(result):
     """Lines for a terminal: FD beside its floor, coverage, KL, confidence, the histogram by class name."""
-    from .fashion_mnist import CLASS_NAMES
+    from .data.fashion_mnist import CLASS_NAMES
     lines = []
     if result.get("fid") is not None:
         lines.append("Frechet distance (Fashion-MNIST classifier features) %.3f   (floor %.3f: test vs training set)"
@@ -361,7 +361,7 @@ class FashionQualityLog(Callback):
         self.cache_dir, self.data_dir, self.batch_size = cache_dir, data_dir, batch_size
 
     def on_train_begin(self, trainer, start_epoch):
-        from .fashion_mnist import load_fashion_mnist
+        from .data.fashion_mnist import load_fashion_mnist
         csvlog.keep_epochs_up_to(self.csv_path, QUALITY_COLUMNS, start_epoch)
         self.ctx = trainer.ctx[0]
         self.net = load_classifier(cache_dir=self.cache_dir, data_dir=self.data_dir, ctx=self.ctx)

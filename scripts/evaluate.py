@@ -115,7 +115,8 @@ def format_result(r):
 def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
-    from gluon_gan import data, evaluation, features, sampling
+    from gluon_gan.data import images as data
+    from gluon_gan import evaluation, features, sampling
     from gluon_gan.experiment import load_images
     from gluon_gan.runtime import parse_contexts
     start = time.time()

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import load_script
-from gluon_gan import data, experiment, training
+from gluon_gan.data import images as data
+from gluon_gan import experiment, training
 from gluon_gan.balance import DivergenceGuard
 from gluon_gan.errors import GluonGanError
 from gluon_gan.losses import BCELoss, GANLoss, get_loss

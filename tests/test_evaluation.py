@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, load_script
 from gluon_gan import diversity, evaluation, features, fid
-from gluon_gan.data import load_image_folder
+from gluon_gan.data.images import load_image_folder
 from gluon_gan.models import Generator, initialize
 
 TINY = ["--batch-size", "4", "--ngf", "8", "--ndf", "8", "--log-interval", "2"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gluon_gan import fashion_quality as fq
-from gluon_gan import fashion_mnist as fm
+from gluon_gan.data import fashion_mnist as fm
 from gluon_gan.errors import GluonGanError
 from gluon_gan.features import FEATURES, get_extractor
 

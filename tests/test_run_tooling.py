@@ -14,7 +14,8 @@ from PIL import Image
 
 from conftest import ROOT, load_script, write_images
 from gluon_gan.files import checkpoint
-from gluon_gan import data, snapshots, training
+from gluon_gan.data import images as data
+from gluon_gan import snapshots, training
 from gluon_gan.errors import GluonGanError
 from gluon_gan.losses import BCELoss
 from gluon_gan.models import Discriminator, Generator, initialize

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from mxnet import gluon
 
-from gluon_gan import data, training
+from gluon_gan.data import images as data
+from gluon_gan import training
 from gluon_gan.losses import BCELoss, get_loss
 from gluon_gan.metrics import BinaryAccuracy
 from gluon_gan.models import Discriminator, Generator, initialize

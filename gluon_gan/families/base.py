@@ -122,7 +122,7 @@ class ModelFamily:
     # ---- the run around the networks ----------------------------------------------------------------
     def make_batches(self, images, batch_size, seed=0, last_batch="discard", num_parts=1, part_index=0):
         """What the loop iterates over (``len()``, ``.epoch(epoch, ctx)``); override for a batch size per phase."""
-        from ..data import ImageBatches
+        from ..data.images import ImageBatches
         return ImageBatches(images, batch_size, seed=seed, last_batch=last_batch, num_parts=num_parts,
                             part_index=part_index)
 

@@ -16,7 +16,7 @@ import dataclasses
 
 import mxnet as mx
 
-from ..data import ImageBatches
+from ..data.images import ImageBatches
 from ..errors import GluonGanError
 from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
 from ..nn.layers import blend, downsample, upsample

@@ -22,7 +22,7 @@ from typing import NamedTuple, Optional
 
 from tqdm import tqdm
 
-from .errors import GluonGanError
+from ..errors import GluonGanError
 
 log = logging.getLogger(__name__)
 

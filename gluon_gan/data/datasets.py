@@ -8,12 +8,11 @@ clothes while ``--model dcgan28`` takes the 28x28 originals.
 """
 import logging
 
-import mxnet as mx
-import numpy as np
-
-from . import data
-from .errors import GluonGanError
-from .files import rundir
+from . import download, images as data
+from .cartoon_faces import DEFAULT_COUNT, cartoon_faces
+from .fashion_mnist import load_fashion_mnist
+from ..errors import GluonGanError
+from ..files import rundir
 
 log = logging.getLogger(__name__)
 DATASETS = {}
@@ -75,7 +74,6 @@ class LFW(ImageFolder):
     summary = "LFW faces, downloaded on first use (or --archive FILE.tgz)"
 
     def load(self, config, size):
-        from . import download  # only runs that fetch data need it
         cache_dir = config.cache_dir or data.default_cache_dir()
         if config.data_dir:
             root = config.data_dir
@@ -86,37 +84,13 @@ class LFW(ImageFolder):
         return data.load_image_folder(root, size=size, cache_dir=cache_dir)
 
 
-def resize_images(images, height, width, chunk=2048):
-    """uint8 (N, C, h, w) -> uint8 (N, C, height, width), bilinear (as the folder decoder), in chunks."""
-    if images.shape[2:] == (height, width):
-        return images
-    out = np.empty(images.shape[:2] + (height, width), np.uint8)
-    for i in range(0, len(images), chunk):
-        x = mx.nd.array(images[i:i + chunk], dtype="float32")
-        y = mx.nd.contrib.BilinearResize2D(x, height=height, width=width, align_corners=False)
-        out[i:i + chunk] = np.clip(np.rint(y.asnumpy()), 0, 255).astype(np.uint8)
-    return out
-
-
-def match_channels(images, channels):
-    """Tile grey to RGB, or average RGB to grey, so the data has the channels the networks take."""
-    have = images.shape[1]
-    if have == channels:
-        return images
-    if have == 1:
-        return np.repeat(images, channels, axis=1)
-    if channels == 1:
-        return np.rint(images.astype(np.float32).mean(axis=1, keepdims=True)).astype(np.uint8)
-    raise GluonGanError("cannot turn %d-channel images into %d channels" % (have, channels))
-
-
 def load_training_images(dataset, config, shape):
     """The data set's images as uint8 (N, C, H, W) at the family's training ``shape``."""
     images = dataset.load(config, shape[1])
-    images = match_channels(images, shape[0])
+    images = data.match_channels(images, shape[0])
     if images.shape[2:] != tuple(shape[1:]):
         log.info("resizing %d images from %dx%d to %dx%d", len(images), images.shape[2], images.shape[3], *shape[1:])
-        images = resize_images(images, *shape[1:])
+        images = data.resize_images(images, *shape[1:])
     return images
 
 
@@ -131,7 +105,6 @@ class FashionMNIST(Dataset):
         return (1, 28, 28)
 
     def load(self, config, size):
-        from .fashion_mnist import load_fashion_mnist
         images, _ = load_fashion_mnist("train", data_dir=config.data_dir, cache_dir=config.cache_dir)
         return images
 
@@ -140,14 +113,14 @@ class FashionMNIST(Dataset):
         if not config.quality_samples:
             return []
         import os
-        from .fashion_quality import FashionQualityLog
+        from ..fashion_quality import FashionQualityLog
         return [FashionQualityLog(os.path.join(config.out, rundir.FASHION_QUALITY), count=config.quality_samples,
                                   seed=config.seed, cache_dir=config.cache_dir, data_dir=config.data_dir)]
 
 
 @register_dataset
 class CartoonFaces(Dataset):
-    """Procedurally drawn faces (:mod:`gluon_gan.cartoon_faces`): offline, deterministic, drawn at any size."""
+    """Procedurally drawn faces (:mod:`gluon_gan.data.cartoon_faces`): offline, deterministic, drawn at any size."""
 
     name = "cartoon-faces"
     summary = "10,000 procedurally drawn cartoon faces (offline stand-in for face photos; --num-images for more)"
@@ -156,6 +129,5 @@ class CartoonFaces(Dataset):
         return (3, 64, 64)
 
     def load(self, config, size):
-        from .cartoon_faces import DEFAULT_COUNT, cartoon_faces
         return cartoon_faces(max(config.num_images or DEFAULT_COUNT, 1), size, seed=config.seed,
                              cache_dir=config.cache_dir or data.default_cache_dir())

@@ -7,7 +7,7 @@ the same data compressed differently. Here the checksums are of the
 and a damaged one is not. Places are tried in order: ``data_dir`` (when given,
 only there), ``/usr/share/datasets/fashion-mnist`` (``apt-get install
 dataset-fashion-mnist``), then the cache, downloading what is missing there
-(resumably, via :func:`gluon_gan.download.download`).
+(resumably, via :func:`gluon_gan.data.download.download`).
 """
 import gzip
 import hashlib
@@ -18,7 +18,9 @@ import zlib
 
 import numpy as np
 
-from .errors import GluonGanError
+from ..errors import GluonGanError
+from .download import download
+from .images import default_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,6 @@ def _read_pair(paths, split, verify):
 
 def _download_split(cache_dir, split, timeout):
     """Download (resumably) the split's two files into ``cache_dir``; returns their paths."""
-    from .download import download
     paths = []
     for stem in SPLITS[split]:
         dest = os.path.join(cache_dir, stem + ".gz")
@@ -165,7 +166,6 @@ def locate(split="train", data_dir=None, cache_dir=None, system_dir=SYSTEM_DIR, 
         if found:
             return found + (True,)
     if cache_dir is None:
-        from .data import default_cache_dir
         cache_dir = default_cache_dir()
     cache = os.path.join(cache_dir, CACHE_SUBDIR)
     found = find_files(cache, split)

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from .files.atomic import save_array
+from ..files.atomic import save_array
 
 SKIN = [(255, 224, 189), (234, 192, 134), (198, 134, 66), (141, 85, 36), (255, 205, 148), (224, 172, 105)]
 HAIR = [(20, 20, 20), (90, 56, 37), (160, 110, 60), (230, 200, 120), (180, 60, 30), (140, 140, 140)]

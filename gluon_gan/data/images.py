@@ -14,8 +14,8 @@ import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
-from .errors import GluonGanError
-from .files.atomic import save_array
+from ..errors import GluonGanError
+from ..files.atomic import save_array
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +56,52 @@ def decode_image(path):
     return mx.image.imdecode(buf, flag=1, to_rgb=True)
 
 
+def resize(img, height, width):
+    """The tutorial's bilinear resize (OpenCV's, through ``mx.image.imresize``) of one uint8 HWC ``NDArray``.
+
+    Any channel count up to OpenCV's 512: every channel is resized alike, which
+    :func:`resize_images` uses to resize a whole batch in a few calls.
+    """
+    return mx.image.imresize(img, width, height, interp=1)
+
+
 def resize_to_chw(img, size=64):
     """Bilinear resize (as the tutorial) and HWC -> CHW; grey (1-channel) input is tiled to 3."""
-    img = mx.image.imresize(img, size, size, interp=1)
+    img = resize(img, size, size)
     if img.ndim == 2:
         img = img.expand_dims(axis=2)
     chw = mx.nd.transpose(img, (2, 0, 1))
     if chw.shape[0] == 1:
         chw = mx.nd.tile(chw, (3, 1, 1))
     return chw
+
+
+def resize_images(images, height, width, channels_per_call=512):
+    """uint8 (N, C, h, w) -> uint8 (N, C, height, width) with the same resize as the folder decoder.
+
+    The N*C planes become the channels of one OpenCV image (512 at most per call).
+    """
+    if images.shape[2:] == (height, width):
+        return images
+    n, c, h, w = images.shape
+    planes = np.ascontiguousarray(images.reshape(n * c, h, w).transpose(1, 2, 0))
+    out = np.empty((height, width, n * c), np.uint8)
+    for i in range(0, n * c, channels_per_call):
+        part = resize(mx.nd.array(planes[:, :, i:i + channels_per_call], dtype="uint8"), height, width).asnumpy()
+        out[:, :, i:i + channels_per_call] = part.reshape(height, width, -1)
+    return np.ascontiguousarray(out.transpose(2, 0, 1)).reshape(n, c, height, width)
+
+
+def match_channels(images, channels):
+    """Tile grey to RGB, or average RGB to grey, so the data has the channels the networks take."""
+    have = images.shape[1]
+    if have == channels:
+        return images
+    if have == 1:
+        return np.repeat(images, channels, axis=1)
+    if channels == 1:
+        return np.rint(images.astype(np.float32).mean(axis=1, keepdims=True)).astype(np.uint8)
+    raise GluonGanError("cannot turn %d-channel images into %d channels" % (have, channels))
 
 
 def to_unit_range(batch):
