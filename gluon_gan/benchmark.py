@@ -17,10 +17,10 @@ import numpy as np
 from mxnet.gluon import nn
 
 from .data import images as data
-from .losses import get_loss
+from .training.losses import get_loss
 from .models import Discriminator, Generator, initialize
 from .monitor import TrainingLog
-from .training import GANTrainer, fit
+from .training.loop import GANTrainer, fit
 
 
 def conv_macs(net, in_hw):

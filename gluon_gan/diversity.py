@@ -20,7 +20,8 @@ import logging
 import numpy as np
 
 from .files import csvlog
-from .training import Callback
+from .training.callbacks import Callback
+from .training.sampling import fixed_noise
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,6 @@ class DiversityLog(Callback):
     @classmethod
     def for_run(cls, csv_path, images, latent_shape, seed=0, ctx=None, count=256):
         """The training run's log: ``count`` real images and latents fixed by ``seed`` (not the grids' noise)."""
-        from .monitor import fixed_noise
         pick = np.sort(np.random.RandomState(seed).choice(len(images), min(count, len(images)), replace=False))
         return cls(csv_path, images[pick], fixed_noise(latent_shape, count, seed=seed + 1, ctx=ctx))
 

@@ -17,7 +17,8 @@ import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
-from . import diversity, fid, sampling
+from . import diversity, fid
+from .training import sampling
 from .data.images import to_unit_range
 from .files.atomic import save_array
 from .features import array_digest
@@ -29,12 +30,6 @@ def real_batches(images, indices, batch_size, ctx):
     """uint8 (N, 3, H, W) rows ``indices`` as float32 [-1, 1] NDArrays (converted on ``ctx``)."""
     for i in range(0, len(indices), batch_size):
         yield to_unit_range(mx.nd.array(images[indices[i:i + batch_size]], ctx=ctx, dtype="uint8"))
-
-
-def fake_batches(netG, z, batch_size, ctx):
-    """G's images for latent ``z`` (numpy), ``batch_size`` at a time, in inference mode."""
-    for i in range(0, len(z), batch_size):
-        yield netG(mx.nd.array(z[i:i + batch_size], ctx=ctx))
 
 
 def extract_features(extractor, batches, total, desc, keep_images=0, progress=True):
@@ -92,7 +87,7 @@ def evaluate(netG, real_images, extractor, num_fake=50000, num_real=10000, batch
     z = sampling.latent(num_fake, sampling.latent_shape_of(netG), seed)
     keep = min(diversity_count, num_fake, num_real)
 
-    fake_feats, fake_imgs = extract_features(extractor, fake_batches(netG, z, batch_size, ctx), num_fake,
+    fake_feats, fake_imgs = extract_features(extractor, sampling.batches(netG, z, ctx, batch_size), num_fake,
                                              "features of generated images", keep, progress)
     real_imgs = real_images[real_idx[:keep]]
     key = hashlib.sha1(("%s\n%s" % (extractor.identity(), array_digest(real_images[real_idx]))).encode()).hexdigest()

@@ -13,7 +13,7 @@ import time
 import mxnet as mx
 
 from . import experiment
-from .training import Callback, StopTraining
+from .training.callbacks import Callback, StopTraining
 
 log = logging.getLogger(__name__)
 

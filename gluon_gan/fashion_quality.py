@@ -33,7 +33,10 @@ from .files.atomic import atomic_write
 from .files.checkpoint import load_parameters, save_parameters
 from .errors import GluonGanError
 from .features import FeatureExtractor, register_features
-from .training import Callback
+from .data.fashion_mnist import CLASS_NAMES, load_fashion_mnist
+from .data.images import default_cache_dir
+from .training.callbacks import Callback
+from .training.sampling import RunGenerator, draw
 
 log = logging.getLogger(__name__)
 
@@ -162,14 +165,12 @@ def train_classifier(images, labels, epochs=3, batch_size=64, learning_rate=1e-3
 def classifier_path(cache_dir=None):
     """Where the cached classifier weights live (the version string is in the name)."""
     if cache_dir is None:
-        from .data.images import default_cache_dir
         cache_dir = default_cache_dir()
     return os.path.join(cache_dir, "fashion-mnist", "classifier-%s.params" % CLASSIFIER_VERSION)
 
 
 def train_and_save(path, data_dir=None, cache_dir=None, ctx=None, progress=True, **train_options):
     """Train on the Fashion-MNIST training set, save atomically to ``path``; returns (net, test accuracy)."""
-    from .data.fashion_mnist import load_fashion_mnist
     images, labels = load_fashion_mnist("train", data_dir=data_dir, cache_dir=cache_dir)
     test_images, test_labels = load_fashion_mnist("test", data_dir=data_dir, cache_dir=cache_dir)
     net = train_classifier(images, labels, ctx=ctx, progress=progress, **train_options)
@@ -252,7 +253,6 @@ def _file_digest(path):
 
 def load_reference(net, classifier_file=None, cache_dir=None, data_dir=None, ctx=None):
     """The :class:`Reference` for the cached classifier, computed once and cached beside it (keyed by its bytes)."""
-    from .data.fashion_mnist import load_fashion_mnist
     classifier_file = classifier_file or classifier_path(cache_dir)
     key = _file_digest(classifier_file) if os.path.isfile(classifier_file) else None
     path = os.path.join(os.path.dirname(classifier_file), "reference-%s-%s.npz" % (CLASSIFIER_VERSION, key))
@@ -288,7 +288,6 @@ def fashion_quality(images, net, reference=None, batch_size=500, ctx=None):
 
 def format_quality(result):
     """Lines for a terminal: FD beside its floor, coverage, KL, confidence, the histogram by class name."""
-    from .data.fashion_mnist import CLASS_NAMES
     lines = []
     if result.get("fid") is not None:
         lines.append("Frechet distance (Fashion-MNIST classifier features) %.3f   (floor %.3f: test vs training set)"
@@ -301,19 +300,10 @@ def format_quality(result):
     return "\n".join(lines)
 
 
-def generated_images(family, netG, num=10000, batch_size=500, seed=0, ctx=None):
-    """``num`` pictures (N, C, H, W) in [-1, 1] from a family's generator, as numpy (seeded latents)."""
-    from .sampling import RunGenerator, generate, latent
-    return generate(RunGenerator(family, netG), latent(num, family.latent_shape, seed), ctx=ctx, batch_size=batch_size)
-
-
-
-def evaluate_generator(params, num=10000, seed=0, ctx=None, cache_dir=None, data_dir=None, batch_size=500):
-    """The yardstick for a run's ``Generator.params`` (its family and shape from the ``config.json`` beside it)."""
-    from . import sampling
+def evaluate_generator(gen, num=10000, seed=0, ctx=None, cache_dir=None, data_dir=None, batch_size=500):
+    """The yardstick for a loaded generator (a :class:`~gluon_gan.training.sampling.RunGenerator`)."""
     ctx = ctx or mx.cpu()
-    gen = sampling.load_generator(params, ctx=ctx)
-    images = sampling.generate(gen, sampling.latent(num, gen.latent_shape, seed), ctx=ctx)
+    images = draw(gen, num, seed, ctx=ctx)
     net = load_classifier(cache_dir=cache_dir, data_dir=data_dir, ctx=ctx)
     reference = load_reference(net, cache_dir=cache_dir, data_dir=data_dir, ctx=ctx)
     return fashion_quality(images, net, reference, batch_size=batch_size, ctx=ctx)
@@ -361,7 +351,6 @@ class FashionQualityLog(Callback):
         self.cache_dir, self.data_dir, self.batch_size = cache_dir, data_dir, batch_size
 
     def on_train_begin(self, trainer, start_epoch):
-        from .data.fashion_mnist import load_fashion_mnist
         csvlog.keep_epochs_up_to(self.csv_path, QUALITY_COLUMNS, start_epoch)
         self.ctx = trainer.ctx[0]
         self.net = load_classifier(cache_dir=self.cache_dir, data_dir=self.data_dir, ctx=self.ctx)
@@ -371,7 +360,7 @@ class FashionQualityLog(Callback):
         self.floor = fashion_quality(test[pick], self.net, self.reference, self.batch_size, self.ctx)["fid"]
 
     def _samples(self, trainer):
-        return generated_images(trainer.family, trainer.netG, self.count, self.batch_size, self.seed + 1, self.ctx)
+        return draw(RunGenerator(trainer.family, trainer.netG), self.count, self.seed + 1, self.ctx, self.batch_size)
 
     def on_epoch_end(self, trainer, epoch):
         result = fashion_quality(self._samples(trainer), self.net, self.reference, self.batch_size, self.ctx)

@@ -7,7 +7,7 @@ import mxnet as mx
 
 from .files import checkpoint, csvlog, plotting
 from .progressbar import TimeLeft, format_seconds
-from .training import Callback
+from .training.callbacks import Callback
 from .files import rundir
 
 log = logging.getLogger(__name__)
@@ -165,12 +165,3 @@ def sample_grids(samples_dir):
         if ext == ".png" and stem.startswith("epoch_") and stem[6:].isdigit():
             found.append((int(stem[6:]), os.path.join(samples_dir, name)))
     return sorted(found)
-
-
-def fixed_noise(latent_shape, count=64, seed=0, ctx=None):
-    """The same latent batch for every epoch's grid, independent of the training RNG.
-
-    ``latent_shape`` is one code's shape, e.g. ``(100, 1, 1)``; an int ``nz`` means ``(nz, 1, 1)``.
-    """
-    from .sampling import latent
-    return mx.nd.array(latent(count, latent_shape, seed), ctx=ctx or mx.cpu())

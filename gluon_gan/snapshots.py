@@ -13,7 +13,7 @@ import shutil
 
 from .files import checkpoint
 from .files.atomic import fsync_file
-from .training import Callback
+from .training.callbacks import Callback
 from .files import rundir
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from .errors import GluonGanError
-from .training import Callback
+from .training.callbacks import Callback
 from .files import rundir
 
 log = logging.getLogger(__name__)

@@ -74,12 +74,13 @@ def _per_model(pairs, flag):
 
 def judge(family, netG, images, dataset, args, ctx):
     """Quality of ``netG``'s samples: the Fashion-MNIST yardstick, or random-conv FID against the training images."""
-    from gluon_gan import fid, sampling
+    from gluon_gan import fid
+    from gluon_gan.training import sampling
     if dataset == "fashion-mnist":
         from gluon_gan import fashion_quality as fq
         net = fq.load_classifier(cache_dir=args.cache_dir, data_dir=args.data_dir, ctx=ctx)
         reference = fq.load_reference(net, cache_dir=args.cache_dir, data_dir=args.data_dir, ctx=ctx)
-        fakes = fq.generated_images(family, netG, num=args.num_samples, seed=args.seed + 1, ctx=ctx)
+        fakes = sampling.draw(sampling.RunGenerator(family, netG), args.num_samples, args.seed + 1, ctx=ctx, batch_size=500)
         return fq.fashion_quality(fakes, net, reference, ctx=ctx)
     from gluon_gan.evaluation import evaluate
     from gluon_gan.features import get_extractor
@@ -106,7 +107,7 @@ def prepare(model, args, options, settings):
 
 def run_one(config, images, speed, args, ctx):
     from gluon_gan.files import plotting
-    from gluon_gan import sampling
+    from gluon_gan.training import sampling
     from gluon_gan.family_benchmark import train_with_budget
     from gluon_gan.models import count_parameters
     if os.path.exists(os.path.join(config.out, "checkpoint")):

@@ -116,7 +116,8 @@ def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
     from gluon_gan.data import images as data
-    from gluon_gan import evaluation, features, sampling
+    from gluon_gan import evaluation, features
+    from gluon_gan import experiment
     from gluon_gan.experiment import load_images
     from gluon_gan.runtime import parse_contexts
     start = time.time()
@@ -127,7 +128,7 @@ def main(argv=None):
     num_fake = args.num_fake or (10000 if fashion else 50000)
     options = {"params": args.inception_params, "download": args.download_inception} if name == "inception" else {}
     extractor = features.get_extractor(name, ctx=ctx, batch_size=args.batch_size, **options)
-    netG = sampling.load_generator(args.params, ctx=ctx)
+    netG = experiment.load_generator(args.params, ctx=ctx)
     real, _ = load_images(config, netG.image_shape)
     result = evaluation.evaluate(
         netG, real, extractor, num_fake=num_fake, num_real=args.num_real, batch_size=args.batch_size,
@@ -135,7 +136,7 @@ def main(argv=None):
         cache_dir=config.cache_dir or data.default_cache_dir())
     if fashion:  # beside FID/KID: the floor, class coverage, KL from uniform and confidence
         from gluon_gan.fashion_quality import evaluate_generator, format_quality
-        result["fashion_quality"] = evaluate_generator(args.params, num=num_fake, seed=args.seed, ctx=ctx,
+        result["fashion_quality"] = evaluate_generator(netG, num=num_fake, seed=args.seed, ctx=ctx,
                                                        cache_dir=config.cache_dir, data_dir=config.data_dir)
     result.update(params=os.path.abspath(args.params), time=time.strftime("%Y-%m-%d %H:%M:%S"),
                   seconds=round(time.time() - start, 1))

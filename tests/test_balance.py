@@ -10,9 +10,9 @@ import pytest
 from conftest import load_script
 from gluon_gan.data import images as data
 from gluon_gan import experiment, training
-from gluon_gan.balance import DivergenceGuard
+from gluon_gan.training.balance import DivergenceGuard
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import BCELoss, GANLoss, get_loss
+from gluon_gan.training.losses import BCELoss, GANLoss, get_loss
 from gluon_gan.models import Discriminator, Generator, initialize
 
 NZ = 8
@@ -115,7 +115,7 @@ def test_balance_flags_travel_from_the_script_to_the_trainer(tmp_path, image_fol
         seen["trainer"] = trainer
         return trainer
     monkeypatch.setattr(experiment, "GANTrainer", spy)
-    with caplog.at_level(logging.INFO, logger="gluon_gan.balance"):
+    with caplog.at_level(logging.INFO, logger="gluon_gan.training.balance"):
         load_script("train_lfw").main([
             "--data-dir", image_folder, "--cache-dir", str(tmp_path / "c"), "--out", str(tmp_path / "r"),
             "--epochs", "1", "--ngf", "4", "--ndf", "4", "--batch-size", "4", "--loss", "hinge",

@@ -7,9 +7,9 @@ import pytest
 
 from gluon_gan.files import atomic, checkpoint
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import BCELoss
+from gluon_gan.training.losses import BCELoss
 from gluon_gan.models import Discriminator, Generator, initialize
-from gluon_gan.training import GANTrainer
+from gluon_gan.training.loop import GANTrainer
 
 
 def _trainer(ngf=8, ndf=8, steps=1):

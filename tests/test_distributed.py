@@ -18,11 +18,11 @@ import pytest
 import test_multi_device as multi
 from conftest import ROOT, load_script, write_images
 from gluon_gan.files import checkpoint
-from gluon_gan import distributed, launcher
+from gluon_gan.training import distributed, launcher
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import BCELoss
+from gluon_gan.training.losses import BCELoss
 from gluon_gan.models import Discriminator, Generator, initialize
-from gluon_gan.training import GANTrainer, fit
+from gluon_gan.training.loop import GANTrainer, fit
 
 WORKERS = os.path.join(ROOT, "tests", "dist_workers.py")
 CLUSTER_TIMEOUT = 60  # seconds; a healthy run of any cluster test here takes under 15

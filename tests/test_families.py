@@ -13,7 +13,9 @@ import pytest
 
 from conftest import load_script, write_images
 from gluon_gan.files import checkpoint
-from gluon_gan import families, sampling
+from gluon_gan import families
+from gluon_gan import experiment
+from gluon_gan.training import sampling
 from gluon_gan.experiment import TrainConfig, train
 
 # Per family: its options at toy widths, and any common settings it needs to train in a few batches.
@@ -77,7 +79,7 @@ def test_family_trains_checkpoints_resumes_and_samples(name, folder, tmp_path):
         for k in a:
             np.testing.assert_allclose(b[k], a[k], rtol=1e-5, atol=1e-6, err_msg="%s %s" % (fname, k))
 
-    gen = sampling.load_generator(os.path.join(straight, family.g_file))  # the record says what to build
+    gen = experiment.load_generator(os.path.join(straight, family.g_file))  # the record says what to build
     assert gen.family.name == name and gen.image_shape == shape
     z = sampling.latent(5, gen.latent_shape, seed=1)
     images = sampling.generate(gen, z)

@@ -9,6 +9,7 @@ import pytest
 from gluon_gan import fashion_quality as fq
 from gluon_gan.data import fashion_mnist as fm
 from gluon_gan.errors import GluonGanError
+from gluon_gan.training.sampling import RunGenerator, draw
 from gluon_gan.features import FEATURES, get_extractor
 
 
@@ -140,9 +141,9 @@ def test_generated_images_come_through_the_family(trained):
     family = create_family("mlp", (1, 28, 28))
     netG = family.build_generator()
     family.initialize(netG, mx.cpu())
-    images = fq.generated_images(family, netG, num=25, batch_size=10, seed=3)
+    images = draw(RunGenerator(family, netG), 25, seed=3, batch_size=10)
     assert images.shape == (25, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
-    np.testing.assert_array_equal(images, fq.generated_images(family, netG, num=25, batch_size=10, seed=3))
+    np.testing.assert_array_equal(images, draw(RunGenerator(family, netG), 25, seed=3, batch_size=10))
     assert fq.fashion_quality(images, net)["num_images"] == 25
 
 
@@ -173,8 +174,9 @@ def test_quality_log_writes_a_row_per_epoch_and_forgets_rows_after_a_resume(trai
 
 
 def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_data, tmp_path):
-    from gluon_gan import sampling
+    from gluon_gan import experiment
     from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan.training import sampling
     path, net, _ = trained
     cache = str(tmp_path / "cache")
     os.makedirs(os.path.dirname(fq.classifier_path(cache)))
@@ -185,8 +187,8 @@ def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_d
     rows = fq.read_quality_log(os.path.join(out, "fashion_quality.csv"))
     assert [r["epoch"] for r in rows] == [1, 2] and all(r["fid"] > r["fid_floor"] > 0 for r in rows)
     params = os.path.join(out, "Generator.params")
-    result = fq.evaluate_generator(params, num=30, seed=2, cache_dir=cache, data_dir=easy_data)
-    gen = sampling.load_generator(params)
+    result = fq.evaluate_generator(experiment.load_generator(params), num=30, seed=2, cache_dir=cache, data_dir=easy_data)
+    gen = experiment.load_generator(params)
     images = sampling.generate(gen, sampling.latent(30, gen.latent_shape, 2))
     assert gen.latent_shape == (23,) and images.shape == (30, 1, 28, 28)
     want = fq.fashion_quality(images, net, fq.load_reference(net, fq.classifier_path(cache), data_dir=easy_data))

@@ -13,7 +13,7 @@ from conftest import ROOT
 from gluon_gan.files import checkpoint, legacy
 from gluon_gan.errors import GluonGanError
 from gluon_gan.models import Discriminator, Generator
-from gluon_gan.sampling import generator_shape_from_params, load_generator
+from gluon_gan.experiment import generator_shape_from_params, load_generator
 from tutorial_reference import tutorial_discriminator, tutorial_generator
 
 

@@ -12,10 +12,10 @@ from gradcheck import autograd_input_gradient
 from gluon_gan.files import checkpoint
 from gluon_gan.nn import penalty, spectral
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import LOSSES, GANLoss, clip_weights, get_loss, register_loss
-from gluon_gan.metrics import BinaryAccuracy, PairwiseAccuracy
+from gluon_gan.training.losses import LOSSES, GANLoss, clip_weights, get_loss, register_loss
+from gluon_gan.training.accuracy import BinaryAccuracy, PairwiseAccuracy
 from gluon_gan.models import Discriminator, Generator, initialize
-from gluon_gan.training import GANTrainer, make_trainer
+from gluon_gan.training.loop import GANTrainer, make_trainer
 
 REAL = np.array([2.0, 0.5, -1.5])   # D's outputs on real images
 FAKE = np.array([0.5, -3.0, 1.0])   # ... and on fakes

@@ -7,7 +7,7 @@ from mxnet.gluon import nn
 from conftest import load_script
 from gluon_gan.files import checkpoint
 from gluon_gan import training
-from gluon_gan.losses import BCELoss
+from gluon_gan.training.losses import BCELoss
 from gluon_gan.models import Discriminator, Generator, initialize
 
 NZ, W = 100, 8

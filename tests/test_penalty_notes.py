@@ -10,7 +10,7 @@ from gradcheck import autograd_input_gradient
 from gluon_gan.nn import penalty
 from gluon_gan.families import create_family
 from gluon_gan.nn.keras_layers import SameConv2D
-from gluon_gan.losses import get_loss
+from gluon_gan.training.losses import get_loss
 
 
 @pytest.mark.parametrize("name", ["mlp", "dcgan28"])

@@ -7,8 +7,8 @@ from mxnet import gluon
 
 from gluon_gan.data import images as data
 from gluon_gan import training
-from gluon_gan.losses import BCELoss, get_loss
-from gluon_gan.metrics import BinaryAccuracy
+from gluon_gan.training.losses import BCELoss, get_loss
+from gluon_gan.training.accuracy import BinaryAccuracy
 from gluon_gan.models import Discriminator, Generator, initialize
 from gluon_gan.monitor import TrainingLog
 from tutorial_reference import tutorial_discriminator, tutorial_generator, tutorial_iteration

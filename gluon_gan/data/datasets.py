@@ -1,7 +1,7 @@
 """Data sets by name (``--dataset NAME``): each turns a run's settings into one uint8 (N, C, H, W) array.
 
 A data set says its native image shape; the model family picks the shape it
-trains at (:meth:`~gluon_gan.families.base.ModelFamily.train_shape`) and
+trains at (:meth:`~gluon_gan.training.family.ModelFamily.train_shape`) and
 :func:`load_training_images` resizes to it, so ``--dataset fashion-mnist
 --model dcgan`` trains the tutorial's 64x64 networks on grey, upsampled
 clothes while ``--model dcgan28`` takes the 28x28 originals.

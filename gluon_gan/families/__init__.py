@@ -1,13 +1,13 @@
 """Model families by name (``--model NAME``), the way losses are registered.
 
-A family is a :class:`~gluon_gan.families.base.ModelFamily` subclass decorated
+A family is a :class:`~gluon_gan.training.family.ModelFamily` subclass decorated
 with :func:`register_family`; importing this package imports the built-in
 ones. See ``docs/families.md`` for the contract and how to add one.
 """
 import dataclasses
 
 from ..errors import GluonGanError
-from .base import ModelFamily
+from ..training.family import ModelFamily
 
 FAMILIES = {}
 

@@ -10,7 +10,7 @@ import dataclasses
 from ..models import Discriminator, Generator
 from ..options import option
 from . import register_family
-from .base import ModelFamily
+from ..training.family import ModelFamily
 
 
 @dataclasses.dataclass

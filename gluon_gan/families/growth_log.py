@@ -1,7 +1,7 @@
 """The progressive family's callback: count images shown, move G and D on, and log resolution and alpha."""
 import logging
 
-from ..training import Callback
+from ..training.callbacks import Callback
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from ..errors import GluonGanError
 from ..nn.keras_layers import SameConv2D, SameConv2DTranspose
 from ..nn.mxnet_fixes import SELU
 from . import register_family
-from .base import ModelFamily
+from ..training.family import ModelFamily
 
 KERAS_RMSPROP = ("rmsprop", {"learning_rate": 1e-3, "gamma1": 0.9, "epsilon": 1e-7})
 # the notes train on the first 55,000 training images (the other 5,000 are their validation set)

@@ -18,12 +18,15 @@ import mxnet as mx
 
 from ..data.images import ImageBatches
 from ..errors import GluonGanError
+from ..files.plotting import save_image_grid
+from ..training.sampling import latent
 from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
 from ..nn.layers import blend, downsample, upsample
-from ..losses import WGANGPLoss
+from ..training.losses import WGANGPLoss
 from ..options import option
 from . import register_family
 from .pyramid import PyramidFamily, check_stddev_groups
+from .growth_log import GrowthCallback
 
 
 @dataclasses.dataclass
@@ -233,7 +236,6 @@ class ProGAN(PyramidFamily):
                                   part_index=part_index)
 
     def callbacks(self, config):
-        from .growth_log import GrowthCallback  # imported late: the training loop imports the families
         return [GrowthCallback(self, getattr(config, "log_interval", 10))] + self.ema_callbacks()
 
     def figures(self, netG, out_prefix, seed=0, ctx=None, count=8):
@@ -243,8 +245,6 @@ class ProGAN(PyramidFamily):
         resolution contributes, at the final size; stages not reached yet are
         left out (untrained), and the network is put back at its own phase after.
         """
-        from ..files.plotting import save_image_grid
-        from ..sampling import latent
         net = self.sampling_generator(getattr(netG, "net", netG))  # a RunGenerator or G; its EMA copy if kept
         z = mx.nd.array(latent(count, self.latent_shape, seed), ctx=ctx or mx.cpu())
         own = (net.current_stage, net.current_alpha)

@@ -7,10 +7,10 @@ no spectral-norm variant; and they sample from an EMA copy of G.
 """
 import mxnet as mx
 
-from ..ema import EMASampling
+from ..training.ema import EMASampling
 from ..errors import GluonGanError
 from ..growing import per_stage, stage_count
-from .base import ModelFamily
+from ..training.family import ModelFamily
 
 
 def check_stddev_groups(group, batch_sizes, last_batch):

@@ -13,8 +13,10 @@ import dataclasses
 
 import mxnet as mx
 
-from ..ema import EMASampling
+from ..training.ema import EMASampling
 from ..errors import GluonGanError
+from ..nn.penalty import R1Penalty
+from ..stylegan.callbacks import StyleGANUpdates
 from ..models import Discriminator
 from ..options import option
 from ..stylegan import StyleGenerator, layer_resolutions
@@ -22,7 +24,7 @@ from ..stylegan import figures as figures_lib
 from ..stylegan.ema import update_w_avg
 from ..stylegan.inputs import mixing_mask, noise_for_latents, random_noise, truncation_psi
 from . import register_family
-from .base import ModelFamily
+from ..training.family import ModelFamily
 
 
 @dataclasses.dataclass
@@ -132,7 +134,6 @@ class StyleGAN(EMASampling, ModelFamily):
         o = self.options
         if o.r1_gamma <= 0 or self.d_updates % o.r1_interval:
             return None
-        from ..nn.penalty import R1Penalty
         if self._r1 is None or self._r1.critic is not netD:
             self._r1 = R1Penalty(netD, o.r1_gamma * o.r1_interval)
             if netD._active:  # hybridize follows the critic (it would recurse into an imperative one)
@@ -141,7 +142,6 @@ class StyleGAN(EMASampling, ModelFamily):
 
     # ---- the run ----------------------------------------------------------------------------------
     def callbacks(self, config):
-        from ..stylegan.callbacks import StyleGANUpdates  # here: gluon_gan.training imports the families
         return [StyleGANUpdates(self)]
 
     def after_discriminator_step(self):

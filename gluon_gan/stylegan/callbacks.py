@@ -1,6 +1,6 @@
 """The training-loop hook of the ``stylegan`` family (kept apart: :mod:`gluon_gan.training` imports the families)."""
-from ..ema import generator_updated
-from ..training import Callback
+from ..training.ema import generator_updated
+from ..training.callbacks import Callback
 
 
 class StyleGANUpdates(Callback):

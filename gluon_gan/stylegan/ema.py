@@ -1,4 +1,4 @@
-"""The average w StyleGAN tracks for truncation (its EMA generator is the shared :mod:`gluon_gan.ema`)."""
+"""The average w StyleGAN tracks for truncation (its EMA generator is the shared :mod:`gluon_gan.training.ema`)."""
 import mxnet as mx
 from mxnet import autograd
 

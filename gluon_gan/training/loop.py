@@ -23,8 +23,10 @@ import mxnet as mx
 from mxnet import autograd, gluon
 
 from . import distributed
-from .families.base import ModelFamily
+from .callbacks import StopTraining
+from .family import PlainFamily
 from .losses import GANLoss
+from .sampling import sample, training_latent
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class GANTrainer:
     ``ctx`` is a list of contexts: each batch is split across them with
     ``gluon.utils.split_and_load`` and the Trainers sum the gradients.
     ``kvstore`` is a kvstore name, or the process's distributed kvstore (see
-    :mod:`gluon_gan.distributed`): then each Trainer gets its own key range, the
+    :mod:`gluon_gan.training.distributed`): then each Trainer gets its own key range, the
     workers update locally, and ``rank``/``num_workers`` describe this worker.
 
     Balance: G is updated on every ``d_steps``-th call of :meth:`step` (the
@@ -110,7 +112,7 @@ class GANTrainer:
 
     def noise(self, n):
         """Latent vectors for ``n`` samples, drawn on the first device so the draw is device-count independent."""
-        return mx.nd.random.normal(0, 1, shape=(n,) + self.latent_shape, ctx=self.ctx[0])
+        return training_latent(n, self.latent_shape, self.ctx[0])
 
     def worker_noise(self, n):
         """This worker's ``n`` latents: its slice of one draw for the whole global batch.
@@ -187,12 +189,6 @@ class GANTrainer:
         return sample(self.family, self.netG, z.as_in_context(self.ctx[0]), **sample_options)
 
 
-def sample(family, netG, z, **sample_options):
-    """The pictures ``family``'s generator draws for latent NDArray ``z`` (inference mode)."""
-    out = family.sampling_generator(netG)(*family.sampling_inputs(z, **sample_options))
-    return family.images(out)
-
-
 def _states_name(params_file):
     return params_file[:-len(".params")] + ".states" if params_file.endswith(".params") else params_file + ".states"
 
@@ -202,48 +198,11 @@ def _single(images):
     return images[0] if len(images) == 1 else images
 
 
-class PlainFamily(ModelFamily):
-    """The hooks' defaults for networks built by hand: latent (nz, 1, 1) in, one image out."""
-
-    name = "plain"
-
-    def __init__(self, nz=100):
-        super().__init__((0, 0, 0), options=None)
-        self._nz = nz
-
-    @property
-    def latent_shape(self):
-        return (self._nz, 1, 1)
-
-
 def _mean(per_device_losses):
     """Mean over all samples of per-sample losses living on several devices."""
     total = sum(l.sum().as_in_context(mx.cpu()) for l in per_device_losses)
     count = sum(l.shape[0] for l in per_device_losses)
     return total / count
-
-
-class Callback:
-    """Hooks the epoch loop calls; subclasses override what they need."""
-
-    def on_train_begin(self, trainer, start_epoch):
-        pass
-
-    def on_epoch_begin(self, trainer, epoch):
-        pass
-
-    def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
-        pass
-
-    def on_epoch_end(self, trainer, epoch):
-        pass
-
-    def on_train_end(self, trainer):
-        pass
-
-
-class StopTraining(Exception):
-    """Raised by a callback to end :func:`fit` cleanly after the current iteration (a time budget, say)."""
 
 
 def fit(trainer, batches, epochs, start_epoch=0, seed=0, callbacks=()):

@@ -28,7 +28,7 @@ import mxnet as mx
 import numpy as np
 from mxnet.kvstore.base import KVStoreBase
 
-from .errors import GluonGanError
+from ..errors import GluonGanError
 
 LOCAL_KVSTORES = ("device", "local")
 DIST_KVSTORES = ("dist_sync", "dist_device_sync")

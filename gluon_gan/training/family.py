@@ -21,6 +21,7 @@ import dataclasses
 
 import mxnet as mx
 
+from ..data.images import ImageBatches
 from ..errors import GluonGanError
 from ..files import rundir
 
@@ -31,7 +32,7 @@ class ModelFamily:
     ``image_shape`` is (channels, height, width) of the images G draws and D
     judges; ``options`` an instance of ``Options`` (the family's constructor
     arguments, each field a command-line flag); ``loss`` the run's
-    :class:`~gluon_gan.losses.GANLoss` (its ``discriminator_norm`` says whether
+    :class:`~gluon_gan.training.losses.GANLoss` (its ``discriminator_norm`` says whether
     D may use BatchNorm); ``spectral_norm`` asks for a spectrally normalised D.
     """
 
@@ -122,7 +123,6 @@ class ModelFamily:
     # ---- the run around the networks ----------------------------------------------------------------
     def make_batches(self, images, batch_size, seed=0, last_batch="discard", num_parts=1, part_index=0):
         """What the loop iterates over (``len()``, ``.epoch(epoch, ctx)``); override for a batch size per phase."""
-        from ..data.images import ImageBatches
         return ImageBatches(images, batch_size, seed=seed, last_batch=last_batch, num_parts=num_parts,
                             part_index=part_index)
 
@@ -145,3 +145,17 @@ class ModelFamily:
     def record(self):
         """What the run record stores to rebuild this family: name, options and image shape."""
         return {"name": self.name, "options": dataclasses.asdict(self.options), "image_shape": list(self.image_shape)}
+
+
+class PlainFamily(ModelFamily):
+    """The hooks' defaults for networks built by hand: latent (nz, 1, 1) in, one image out."""
+
+    name = "plain"
+
+    def __init__(self, nz=100):
+        super().__init__((0, 0, 0), options=None)
+        self._nz = nz
+
+    @property
+    def latent_shape(self):
+        return (self._nz, 1, 1)

@@ -12,9 +12,9 @@ import math
 
 import mxnet as mx
 
-from .files import checkpoint
-from .errors import GluonGanError
-from .training import Callback
+from ..files import checkpoint
+from ..errors import GluonGanError
+from .callbacks import Callback
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ moves it after every G update, and the number of updates so far is family
 state, so a resumed run averages exactly as an uninterrupted one.
 """
 from mxnet import autograd
-from .files import rundir
+from ..files import rundir
+from .callbacks import Callback
 
 EMA_FILE = rundir.EMA_PARAMS
 
@@ -104,7 +105,6 @@ class EMASampling:
 
 def ema_callback(family):
     """A :class:`~gluon_gan.training.Callback` calling ``family.update_ema_generator`` after every G update."""
-    from .training import Callback  # here: gluon_gan.training imports the families
 
     class EMAUpdate(Callback):
         def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):

@@ -9,7 +9,9 @@ its own :meth:`GANLoss.metric`). See ``docs/losses.md`` for the maths of each.
 import mxnet as mx
 from mxnet import gluon
 
-from .metrics import BinaryAccuracy, PairwiseAccuracy
+from ..errors import GluonGanError
+from ..nn.penalty import GradientPenalty
+from .accuracy import BinaryAccuracy, PairwiseAccuracy
 
 LOSSES = {}
 
@@ -24,7 +26,6 @@ def register_loss(cls):
 
 def get_loss(name, **kwargs):
     """Instantiate the loss registered under ``name``."""
-    from .errors import GluonGanError
     try:
         cls = LOSSES[name]
     except KeyError:
@@ -220,7 +221,6 @@ class RelativisticHingeLoss(GANLoss):
         fake = _flat(fake_out)
         real = self._real_scores.get(fake.context)
         if real is None:
-            from .errors import GluonGanError
             raise GluonGanError("relativistic-hinge: the generator's loss needs a discriminator step first")
         return mx.nd.relu(1 - (fake - real.mean())) + mx.nd.relu(1 + (real - fake.mean()))
 
@@ -251,7 +251,6 @@ class WGANGPLoss(_CriticLoss):
 
     def penalty(self, netD, real, fake):
         """The penalty at random interpolates; ``real``/``fake`` are batches, or tuples for a multi-scale critic."""
-        from .nn.penalty import GradientPenalty
         if self._penalty is None or self._penalty.critic is not netD:
             self._penalty = GradientPenalty(netD, self.weight)
             if netD._active:  # hybridize follows the critic (it would recurse into an imperative one)

@@ -23,8 +23,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from .errors import GluonGanError
-from .runtime import threads_chosen_by_user, usable_cores
+from ..errors import GluonGanError
+from ..runtime import threads_chosen_by_user, usable_cores
 
 log = logging.getLogger(__name__)
 
