@@ -23,7 +23,8 @@ from .training import distributed
 from . import families
 from .training.balance import DivergenceGuard, SkipReport
 from .data.datasets import DATASETS, get_dataset, load_training_images
-from .diversity import DiversityLog
+from .evaluation.diversity import DiversityLog
+from .evaluation.yardsticks import get_yardstick
 from .errors import GluonGanError
 from .training.losses import LOSSES, get_loss
 from .monitor import Checkpointer, CurvesPlot, FamilyFigures, SampleGrids, SamplesAnimation, TrainingLog
@@ -296,7 +297,7 @@ def train(config, callbacks=()):
         SampleGrids(config.out, noise),
         DiversityLog.for_run(os.path.join(config.out, rundir.DIVERSITY), images, family.latent_shape, config.seed,
                              ctx[0]),
-    ] + get_dataset(config.dataset).callbacks(config) + [  # per-epoch logs before the checkpoint claims the epoch
+    ] + get_yardstick(config.dataset).epoch_callbacks(config) + [  # per-epoch logs before the checkpoint claims the epoch
         Checkpointer(config.out, {"config": record}, training_log),
         *([Snapshots(config.out, config.keep_every)] if config.keep_every else []),
         *([TensorBoardLog(config.out, start_step)] if config.tensorboard else []),

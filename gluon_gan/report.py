@@ -17,7 +17,7 @@ import urllib.parse
 
 from matplotlib.ticker import MaxNLocator
 
-from . import diversity
+from .evaluation import diversity
 from .files.atomic import atomic_write
 from .files.checkpoint import find_checkpoint, read_state
 from .errors import GluonGanError
@@ -195,7 +195,7 @@ def _pictures_section(page):
 
 def _quality_section(page):
     """Fashion-MNIST's classifier yardstick per epoch (``fashion_quality.csv``), if the run wrote it."""
-    from .fashion_quality import read_quality_log
+    from .evaluation.fashion_quality import read_quality_log
     rows = read_quality_log(os.path.join(page.run_dir, rundir.FASHION_QUALITY))
     if not rows:
         return

@@ -74,17 +74,15 @@ def _per_model(pairs, flag):
 
 def judge(family, netG, images, dataset, args, ctx):
     """Quality of ``netG``'s samples: the Fashion-MNIST yardstick, or random-conv FID against the training images."""
-    from gluon_gan import fid
     from gluon_gan.training import sampling
-    if dataset == "fashion-mnist":
-        from gluon_gan import fashion_quality as fq
-        net = fq.load_classifier(cache_dir=args.cache_dir, data_dir=args.data_dir, ctx=ctx)
-        reference = fq.load_reference(net, cache_dir=args.cache_dir, data_dir=args.data_dir, ctx=ctx)
-        fakes = sampling.draw(sampling.RunGenerator(family, netG), args.num_samples, args.seed + 1, ctx=ctx, batch_size=500)
-        return fq.fashion_quality(fakes, net, reference, ctx=ctx)
-    from gluon_gan.evaluation import evaluate
-    from gluon_gan.features import get_extractor
+    from gluon_gan.evaluation.yardsticks import get_yardstick
     gen = sampling.RunGenerator(family, netG)
+    own = get_yardstick(dataset).measure(gen, args.num_samples, args.seed + 1, ctx=ctx, cache_dir=args.cache_dir,
+                                         data_dir=args.data_dir)
+    if own is not None:  # the data set's own yardstick (Fashion-MNIST's classifier)
+        return own
+    from gluon_gan.evaluation.scores import evaluate
+    from gluon_gan.evaluation.features import get_extractor
     result = evaluate(gen, images, get_extractor("randconv", ctx=ctx), num_fake=args.num_samples,
                       num_real=min(len(images), args.num_samples), kid_subsets=10,
                       kid_subset_size=min(1000, args.num_samples // 2), ctx=ctx, progress=False)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, load_script
-from gluon_gan import diversity, evaluation, features, fid
+from gluon_gan.evaluation import diversity, features, fid
+from gluon_gan import evaluation
 from gluon_gan.data.images import load_image_folder
 from gluon_gan.models import Generator, initialize
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import load_script
-from gluon_gan import diversity
+from gluon_gan.evaluation import diversity
 from gluon_gan.files import plotting
 from gluon_gan.errors import GluonGanError
 from gluon_gan.report import write_report

@@ -12,7 +12,6 @@ from . import download, images as data
 from .cartoon_faces import DEFAULT_COUNT, cartoon_faces
 from .fashion_mnist import load_fashion_mnist
 from ..errors import GluonGanError
-from ..files import rundir
 
 log = logging.getLogger(__name__)
 DATASETS = {}
@@ -44,10 +43,6 @@ class Dataset:
     def load(self, config, size):
         """uint8 (N, C, size, size) training images (a folder decodes straight to ``size``)."""
         raise NotImplementedError
-
-    def callbacks(self, config):
-        """Training callbacks that only make sense on this data (a per-epoch quality yardstick); default none."""
-        return []
 
 
 @register_dataset
@@ -107,15 +102,6 @@ class FashionMNIST(Dataset):
     def load(self, config, size):
         images, _ = load_fashion_mnist("train", data_dir=config.data_dir, cache_dir=config.cache_dir)
         return images
-
-    def callbacks(self, config):
-        """The classifier yardstick after every epoch (``fashion_quality.csv``), unless ``--quality-samples 0``."""
-        if not config.quality_samples:
-            return []
-        import os
-        from ..fashion_quality import FashionQualityLog
-        return [FashionQualityLog(os.path.join(config.out, rundir.FASHION_QUALITY), count=config.quality_samples,
-                                  seed=config.seed, cache_dir=config.cache_dir, data_dir=config.data_dir)]
 
 
 @register_dataset

@@ -23,9 +23,9 @@ import mxnet as mx
 import numpy as np
 from mxnet.gluon import nn
 
-from .files.checkpoint import load_parameters
-from .errors import GluonGanError
-from .nn.zoo import IMAGENET_MEAN, IMAGENET_STD
+from ..files.checkpoint import load_parameters
+from ..errors import GluonGanError
+from ..nn.zoo import IMAGENET_MEAN, IMAGENET_STD
 
 FEATURES = {}
 
@@ -259,5 +259,3 @@ def array_digest(array):
     digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()[:16]
 
-
-from . import fashion_quality  # noqa: E402,F401  (registers the "fashion" extractor)

@@ -1,8 +1,8 @@
 """FID, KID and diversity of a generator against real images, streamed batch by batch.
 
 Features of ``num_fake`` generated and ``num_real`` real images come from a
-pluggable extractor (:mod:`gluon_gan.features`); the maths is in
-:mod:`gluon_gan.fid`. Real images are fed at the resolution G was trained on
+pluggable extractor (:mod:`gluon_gan.evaluation.features`); the maths is in
+:mod:`gluon_gan.evaluation.fid`. Real images are fed at the resolution G was trained on
 (64x64) and upsampled by the extractor exactly like the fakes, so neither side
 gets sharper input. Features of the real images are cached on disk (keyed on
 the chosen images and the extractor), so evaluating another checkpoint
@@ -18,9 +18,9 @@ import numpy as np
 from tqdm import tqdm
 
 from . import diversity, fid
-from .training import sampling
-from .data.images import to_unit_range
-from .files.atomic import save_array
+from ..data.images import to_unit_range
+from ..files.atomic import save_array
+from ..training import sampling
 from .features import array_digest
 
 log = logging.getLogger(__name__)

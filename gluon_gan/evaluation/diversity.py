@@ -19,9 +19,9 @@ import logging
 
 import numpy as np
 
-from .files import csvlog
-from .training.callbacks import Callback
-from .training.sampling import fixed_noise
+from ..files import csvlog
+from ..training.callbacks import Callback
+from ..training.sampling import fixed_noise
 
 log = logging.getLogger(__name__)
 
