@@ -18,7 +18,8 @@ from mxnet.gluon import nn
 
 from .data import images as data
 from .training.losses import get_loss
-from .models import Discriminator, Generator, initialize
+from .families.dcgan import Discriminator, Generator
+from .nn.init import initialize
 from .monitor import TrainingLog
 from .training.loop import GANTrainer, fit
 

@@ -107,7 +107,7 @@ def run_one(config, images, speed, args, ctx):
     from gluon_gan.files import plotting
     from gluon_gan.training import sampling
     from gluon_gan.family_benchmark import train_with_budget
-    from gluon_gan.models import count_parameters
+    from gluon_gan.nn.init import count_parameters
     if os.path.exists(os.path.join(config.out, "checkpoint")):
         raise GluonGanError("%s already holds a run; pass another --out" % config.out)
     budget = train_with_budget(config, None if args.minutes is None else 60 * args.minutes)

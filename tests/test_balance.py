@@ -13,7 +13,8 @@ from gluon_gan import experiment, training
 from gluon_gan.training.balance import DivergenceGuard
 from gluon_gan.errors import GluonGanError
 from gluon_gan.training.losses import BCELoss, GANLoss, get_loss
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 
 NZ = 8
 

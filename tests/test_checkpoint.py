@@ -8,7 +8,8 @@ import pytest
 from gluon_gan.files import atomic, checkpoint
 from gluon_gan.errors import GluonGanError
 from gluon_gan.training.losses import BCELoss
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 from gluon_gan.training.loop import GANTrainer
 
 

@@ -21,7 +21,8 @@ from gluon_gan.files import checkpoint
 from gluon_gan.training import distributed, launcher
 from gluon_gan.errors import GluonGanError
 from gluon_gan.training.losses import BCELoss
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 from gluon_gan.training.loop import GANTrainer, fit
 
 WORKERS = os.path.join(ROOT, "tests", "dist_workers.py")

@@ -12,7 +12,8 @@ from conftest import ROOT, load_script
 from gluon_gan.evaluation import diversity, features, fid
 from gluon_gan import evaluation
 from gluon_gan.data.images import load_image_folder
-from gluon_gan.models import Generator, initialize
+from gluon_gan.families.dcgan import Generator
+from gluon_gan.nn.init import initialize
 
 TINY = ["--batch-size", "4", "--ngf", "8", "--ndf", "8", "--log-interval", "2"]
 

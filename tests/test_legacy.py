@@ -12,7 +12,7 @@ from PIL import Image
 from conftest import ROOT
 from gluon_gan.files import checkpoint, legacy
 from gluon_gan.errors import GluonGanError
-from gluon_gan.models import Discriminator, Generator
+from gluon_gan.families.dcgan import Discriminator, Generator
 from gluon_gan.experiment import generator_shape_from_params, load_generator
 from tutorial_reference import tutorial_discriminator, tutorial_generator
 

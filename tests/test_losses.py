@@ -14,7 +14,8 @@ from gluon_gan.nn import penalty, spectral
 from gluon_gan.errors import GluonGanError
 from gluon_gan.training.losses import LOSSES, GANLoss, clip_weights, get_loss, register_loss
 from gluon_gan.training.accuracy import BinaryAccuracy, PairwiseAccuracy
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 from gluon_gan.training.loop import GANTrainer, make_trainer
 
 REAL = np.array([2.0, 0.5, -1.5])   # D's outputs on real images

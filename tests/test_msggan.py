@@ -8,7 +8,7 @@ from gradcheck import finite_difference_check
 
 from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
-from gluon_gan.families import create_family
+from gluon_gan.families.registry import create_family
 from gluon_gan.training.losses import get_loss
 
 TINY = {"image_size": 16, "widths": "6,5,4", "nz": 5}

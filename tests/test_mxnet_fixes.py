@@ -3,7 +3,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd
 
-from gluon_gan.models import Generator
+from gluon_gan.families.dcgan import Generator
 from gluon_gan.nn.mxnet_fixes import SELU, SELU_ALPHA, SELU_SCALE, OneChannelSafeConv2DTranspose
 
 def test_one_channel_transposed_conv_trains_under_onednn():

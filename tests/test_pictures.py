@@ -10,7 +10,8 @@ from gluon_gan import monitor
 from gluon_gan import experiment
 from gluon_gan.training import sampling
 from gluon_gan.files import plotting
-from gluon_gan.models import Generator, initialize
+from gluon_gan.families.dcgan import Generator
+from gluon_gan.nn.init import initialize
 
 import mxnet as mx
 

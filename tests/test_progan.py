@@ -11,9 +11,9 @@ from gradcheck import autograd_input_gradient, finite_difference_check
 
 from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
-from gluon_gan.families import create_family
+from gluon_gan.families.registry import create_family
 from gluon_gan.families.progan import Schedule
-from gluon_gan.growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, stage_count
+from gluon_gan.families.growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, stage_count
 from gluon_gan.nn.layers import EqConv2D, EqDense, MinibatchStdDev, PixelNorm, downsample, upsample
 from gluon_gan.training.losses import get_loss
 

@@ -18,7 +18,8 @@ from gluon_gan.data import images as data
 from gluon_gan import snapshots, training
 from gluon_gan.errors import GluonGanError
 from gluon_gan.training.losses import BCELoss
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 from gluon_gan.progressbar import EpochProgressBar, TimeLeft, format_seconds
 
 

@@ -10,14 +10,14 @@ from gradcheck import autograd_input_gradient
 from gluon_gan.files import checkpoint
 from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
-from gluon_gan.families import create_family
+from gluon_gan.families.registry import create_family
 from gluon_gan.training.losses import get_loss
 from gluon_gan.nn.layers import EqConv2D, EqDense, PixelNorm
-from gluon_gan.stylegan import AdaIN, StyleGenerator
+from gluon_gan.families.stylegan import AdaIN, StyleGenerator
 from gluon_gan.training import ema as shared_ema
-from gluon_gan.stylegan import ema as ema_lib
-from gluon_gan.stylegan.figures import style_groups
-from gluon_gan.stylegan.inputs import crossover_mask, mixing_mask, truncation_psi
+from gluon_gan.families.stylegan import family as ema_lib
+from gluon_gan.families.stylegan.figures import style_groups
+from gluon_gan.families.stylegan.inputs import crossover_mask, mixing_mask, truncation_psi
 
 TINY = dict(image_size=16, nz=6, w_dim=5, mapping_layers=2, fmap_base=64, fmap_max=4)
 

@@ -9,7 +9,8 @@ from gluon_gan.data import images as data
 from gluon_gan import training
 from gluon_gan.training.losses import BCELoss, get_loss
 from gluon_gan.training.accuracy import BinaryAccuracy
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 from gluon_gan.monitor import TrainingLog
 from tutorial_reference import tutorial_discriminator, tutorial_generator, tutorial_iteration
 

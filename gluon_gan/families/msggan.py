@@ -15,11 +15,11 @@ from mxnet.gluon import HybridBlock, nn
 from ..errors import GluonGanError
 from ..files.plotting import save_image_grid
 from ..training.sampling import latent
-from ..growing import critic_block, critic_output_block, from_rgb, generator_blocks, to_rgb_layers
+from .growing import critic_block, critic_output_block, from_rgb, generator_blocks, to_rgb_layers
 from ..nn.layers import downsample, parameter_value, upsample
 from ..nn.penalty import supported_layers, taped_sequence
 from ..options import option
-from . import register_family
+from .registry import register_family
 from .pyramid import PyramidFamily, check_stddev_groups
 
 

@@ -19,7 +19,7 @@ from ..nn import spectral
 from ..errors import GluonGanError
 from ..nn.keras_layers import SameConv2D, SameConv2DTranspose
 from ..nn.mxnet_fixes import SELU
-from . import register_family
+from .registry import register_family
 from ..training.family import ModelFamily
 
 KERAS_RMSPROP = ("rmsprop", {"learning_rate": 1e-3, "gamma1": 0.9, "epsilon": 1e-7})

@@ -1,4 +1,4 @@
-"""What ``progan`` and ``msggan`` share: both are built from :mod:`gluon_gan.growing`'s blocks.
+"""What ``progan`` and ``msggan`` share: both are built from :mod:`gluon_gan.families.growing`'s blocks.
 
 They train square power-of-two images, with one width per resolution from 4x4
 up, on equalised layers that draw their own N(0, 1) weights; their critic ends
@@ -9,7 +9,7 @@ import mxnet as mx
 
 from ..training.ema import EMASampling
 from ..errors import GluonGanError
-from ..growing import per_stage, stage_count
+from .growing import per_stage, stage_count
 from ..training.family import ModelFamily
 
 

@@ -19,11 +19,10 @@ pair (the tutorial's DCGAN), so a family overrides only what it changes:
 """
 import dataclasses
 
-import mxnet as mx
-
 from ..data.images import ImageBatches
 from ..errors import GluonGanError
 from ..files import rundir
+from ..nn.init import initialize
 
 
 class ModelFamily:
@@ -70,7 +69,7 @@ class ModelFamily:
 
     def initialize(self, net, ctx):
         """Initialise a freshly built network on ``ctx`` (default: the tutorial's Normal(0.02))."""
-        net.initialize(mx.init.Normal(0.02), ctx=ctx, force_reinit=True)
+        initialize(net, ctx)
         return net
 
     def hybridize(self, net):

@@ -20,7 +20,7 @@ import math
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
-from ..nn.layers import LEAKY_SLOPE, EqConv2D, EqDense, PixelNorm, upsample
+from ...nn.layers import LEAKY_SLOPE, EqConv2D, EqDense, PixelNorm, upsample
 from .blocks import AdaIN, ConstantInput, NoiseInjection
 
 

@@ -10,7 +10,7 @@ block's output is a function of its inputs and weights only.
 import mxnet as mx
 from mxnet.gluon import HybridBlock
 
-from ..nn.layers import expand_maps
+from ...nn.layers import expand_maps
 
 EPS = 1e-8  # the paper's epsilon in instance norm
 

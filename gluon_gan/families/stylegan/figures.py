@@ -7,8 +7,8 @@ describes the layouts.
 import mxnet as mx
 import numpy as np
 
-from ..files import plotting
-from ..training.sampling import latent
+from ...files import plotting
+from ...training.sampling import latent
 from .inputs import noise_for_latents, truncation_psi
 
 

@@ -17,9 +17,9 @@ again and freezes the weights of stages not in use (``grad_req='null'``).
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
-from .errors import GluonGanError
-from .nn.layers import Downsample, EqConv2D, EqDense, MinibatchStdDev, blend, downsample, leaky, parameter_value, pixel_norm, quiet_unused_parameters, set_trainable, upsample
-from .nn.penalty import supported_layers, taped_sequence
+from ..errors import GluonGanError
+from ..nn.layers import Downsample, EqConv2D, EqDense, MinibatchStdDev, blend, downsample, leaky, parameter_value, pixel_norm, quiet_unused_parameters, set_trainable, upsample
+from ..nn.penalty import supported_layers, taped_sequence
 
 
 def stage_count(size):

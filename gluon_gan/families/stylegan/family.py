@@ -12,19 +12,20 @@ Everything random is drawn here, in :meth:`training_inputs` and
 import dataclasses
 
 import mxnet as mx
+from mxnet import autograd
 
-from ..training.ema import EMASampling
-from ..errors import GluonGanError
-from ..nn.penalty import R1Penalty
-from ..stylegan.callbacks import StyleGANUpdates
-from ..models import Discriminator
-from ..options import option
-from ..stylegan import StyleGenerator, layer_resolutions
-from ..stylegan import figures as figures_lib
-from ..stylegan.ema import update_w_avg
-from ..stylegan.inputs import mixing_mask, noise_for_latents, random_noise, truncation_psi
-from . import register_family
-from ..training.family import ModelFamily
+from ...errors import GluonGanError
+from ...nn.penalty import R1Penalty
+from ...options import option
+from ...training.callbacks import Callback
+from ...training.ema import EMASampling, generator_updated
+from ...training.family import ModelFamily
+from ...training.sampling import training_latent
+from ..dcgan import Discriminator
+from ..registry import register_family
+from . import figures as figures_lib
+from .generator import StyleGenerator, layer_resolutions
+from .inputs import mixing_mask, noise_for_latents, random_noise, truncation_psi
 
 
 @dataclasses.dataclass
@@ -167,3 +168,25 @@ class StyleGAN(EMASampling, ModelFamily):
         if self.options.noise:
             paths.append(figures_lib.noise_figure(G, out_prefix + "_noise.png", seed, ctx=ctx))
         return paths
+
+
+def update_w_avg(netG, batch_size, beta):
+    """``w_avg <- beta * w_avg + (1 - beta) * mean(w)`` over a fresh batch of latents (the paper's dlatent_avg)."""
+    ctx = netG.w_avg.list_ctx()[0]
+    z = training_latent(batch_size, (netG.nz, 1, 1), ctx)
+    with autograd.pause():
+        batch_mean = netG.mapping(z).mean(axis=0)
+        netG.w_avg.set_data(beta * netG.w_avg.data(ctx) + (1.0 - beta) * batch_mean)
+
+
+class StyleGANUpdates(Callback):
+    """After every step: count the D update (lazy R1); after every G update: move the average w, then the EMA
+    generator (which copies w_avg)."""
+
+    def __init__(self, family):
+        self.family = family
+
+    def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
+        self.family.after_discriminator_step()
+        if generator_updated(trainer):
+            self.family.after_generator_step(trainer.netG, batch_size)
