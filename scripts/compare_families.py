@@ -106,7 +106,7 @@ def prepare(model, args, options, settings):
 def run_one(config, images, speed, args, ctx):
     from gluon_gan.files import plotting
     from gluon_gan.training import sampling
-    from gluon_gan.family_benchmark import train_with_budget
+    from gluon_gan.bench.budget import train_with_budget
     from gluon_gan.nn.init import count_parameters
     if os.path.exists(os.path.join(config.out, "checkpoint")):
         raise GluonGanError("%s already holds a run; pass another --out" % config.out)
@@ -157,8 +157,8 @@ def main(argv=None):
         families.get_family_class(model)  # fail on a typo before hours of training
     options, settings = _per_model(args.option, "--option"), _per_model(args.set, "--set")
     ctx = parse_contexts(args.ctx)[0]
-    from gluon_gan.benchmark import time_families
-    from gluon_gan.experiment import load_images
+    from gluon_gan.bench.throughput import time_families
+    from gluon_gan.experiment.run import load_images
     start = time.time()
     configs = {m: prepare(m, args, options, settings) for m in args.models}
     data = {m: load_images(c) for m, c in configs.items()}

@@ -16,7 +16,8 @@ from gluon_gan.files import checkpoint
 from gluon_gan import families
 from gluon_gan import experiment
 from gluon_gan.training import sampling
-from gluon_gan.experiment import TrainConfig, train
+from gluon_gan.experiment.config import TrainConfig
+from gluon_gan.experiment.run import train
 
 # Per family: its options at toy widths, and any common settings it needs to train in a few batches.
 TINY = {
@@ -95,7 +96,7 @@ def test_family_trains_checkpoints_resumes_and_samples(name, folder, tmp_path):
     for png in ("samples/epoch_002.png", "training_curves.png", "training_progress.gif"):
         assert os.path.isfile(os.path.join(straight, png)), png
 
-    from gluon_gan.report import write_report
+    from gluon_gan.experiment.report import write_report
     page = open(write_report(straight), encoding="utf-8").read()
     assert "Model family <b>%s</b>" % name in page
     figures = os.path.join(straight, "figures")
@@ -111,7 +112,7 @@ def dataclass_defaults(name):
 def test_config_json_reruns_a_recorded_run(folder, tmp_path):
     first = str(tmp_path / "first")
     train(_config("dcgan", folder, first, epochs=1))
-    from gluon_gan.train_options import parse_train_args
+    from gluon_gan.experiment.train_options import parse_train_args
     config, _ = parse_train_args(["--config", os.path.join(first, "config.json"), "--out", str(tmp_path / "again")])
     assert config.model == "dcgan" and config.model_options == TINY["dcgan"]["options"]
     assert (config.batch_size, config.seed, config.data_dir) == (4, 7, folder)
@@ -121,7 +122,7 @@ def test_config_json_reruns_a_recorded_run(folder, tmp_path):
 
 
 def test_a_record_from_before_families_reads_as_dcgan():
-    from gluon_gan.experiment import config_from_record, resolve
+    from gluon_gan.experiment.config import config_from_record, resolve
     old = {"nz": 32, "ngf": 16, "ndf": 8, "image_size": 64, "loss": "bce", "data_dir": "x", "epochs": 3}
     config = resolve(config_from_record(old))
     assert config.model == "dcgan" and config.dataset == "folder"

@@ -175,7 +175,8 @@ def test_quality_log_writes_a_row_per_epoch_and_forgets_rows_after_a_resume(trai
 
 def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_data, tmp_path):
     from gluon_gan import experiment
-    from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan.experiment.config import TrainConfig
+    from gluon_gan.experiment.run import train
     from gluon_gan.training import sampling
     path, net, _ = trained
     cache = str(tmp_path / "cache")
@@ -199,7 +200,8 @@ def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_d
 def test_evaluate_prints_and_records_the_yardstick_for_a_fashion_run(trained, easy_data, tmp_path, capsys):
     import json
     from conftest import load_script
-    from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan.experiment.config import TrainConfig
+    from gluon_gan.experiment.run import train
     path, _, _ = trained
     cache = str(tmp_path / "cache")
     os.makedirs(os.path.dirname(fc.classifier_path(cache)))

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from conftest import load_script
-from gluon_gan import monitor
+from gluon_gan.experiment import monitor
 from gluon_gan import experiment
 from gluon_gan.training import sampling
 from gluon_gan.files import plotting

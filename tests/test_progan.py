@@ -349,7 +349,7 @@ def test_resume_mid_fade_in_equals_an_uninterrupted_run(tmp_path, image_folder, 
     import logging
     from conftest import load_script
     from gluon_gan.files import checkpoint
-    from gluon_gan.experiment import load_generator
+    from gluon_gan.experiment.load import load_generator
     train = load_script("train").main
     common = ["--model", "progan", "--data-dir", image_folder, "--cache-dir", str(tmp_path / "cache"), "--seed", "3",
               "--image-size", "8", "--widths", "6,4", "--nz", "5", "--fade-images", "16", "--stable-images", "16",

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, load_script, write_images
 from gluon_gan.files import checkpoint
-from gluon_gan import snapshots
+from gluon_gan.experiment import snapshots
 
 EPOCHS = 2
 

@@ -385,7 +385,8 @@ def test_figures_write_the_three_pictures(tmp_path):
 def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
     import os
     from conftest import load_script, write_images
-    from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan.experiment.config import TrainConfig
+    from gluon_gan.experiment.run import train
     folder = str(tmp_path / "data")
     write_images(folder, 8, size=(12, 12), seed=2)
     out = str(tmp_path / "run")

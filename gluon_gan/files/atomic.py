@@ -2,7 +2,6 @@
 
 A process killed at any moment leaves either the old file or the new one, never half of either.
 """
-import json
 import os
 import tempfile
 
@@ -56,12 +55,4 @@ def save_array(array, path):
     def write(tmp):
         with open(tmp, "wb") as f:  # a file object: np.save would append ".npy" to a path
             np.save(f, array)
-    return atomic_write(path, write)
-
-
-def write_json(path, obj):
-    """``obj`` as indented, key-sorted JSON, atomically (run records, evaluation results)."""
-    def write(tmp):
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
     return atomic_write(path, write)

@@ -1,7 +1,7 @@
 """``--tensorboard``: the run's numbers and pictures as a TensorBoard log, under ``<out>/tensorboard``.
 
 It mirrors what the run already writes, so the two can never disagree: the
-rows that :class:`~gluon_gan.monitor.TrainingLog` appends to ``metrics.csv``
+rows that :class:`~gluon_gan.experiment.monitor.TrainingLog` appends to ``metrics.csv``
 (scalars ``train/*`` at the global step), the rows of ``diversity.csv`` and
 the fixed-noise grid ``samples/epoch_NNN.png`` (at the epoch). Put it after
 those callbacks. It uses ``tensorboardX`` (the ``tensorboard`` extra), not
@@ -19,9 +19,9 @@ import time
 
 import numpy as np
 
-from .errors import GluonGanError
-from .training.callbacks import Callback
-from .files import rundir
+from ..errors import GluonGanError
+from ..training.callbacks import Callback
+from ..files import rundir
 
 log = logging.getLogger(__name__)
 

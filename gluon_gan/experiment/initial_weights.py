@@ -7,7 +7,7 @@ one line. A resumed run ignores them: its checkpoint holds newer weights.
 """
 import logging
 
-from .files.checkpoint import load_parameters
+from ..files.checkpoint import load_parameters
 
 log = logging.getLogger(__name__)
 

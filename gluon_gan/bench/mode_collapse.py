@@ -24,8 +24,8 @@ import mxnet as mx
 import numpy as np
 from mxnet.gluon import nn
 
-from .training.losses import get_loss
-from .training.loop import GANTrainer
+from ..training.losses import get_loss
+from ..training.loop import GANTrainer
 
 HQ_STDS = 3.0
 

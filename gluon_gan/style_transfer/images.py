@@ -68,7 +68,7 @@ def from_batch(batch):
 
 def save_image(image, path):
     """Write float HWC in [0, 1] as an 8-bit PNG, atomically."""
-    from ..files.plotting import save_png
+    from ..files.plotting import save_png  # matplotlib: loaded only when a picture is written
     picture = np.clip(np.rint(np.asarray(image) * 255.0), 0, 255).astype(np.uint8)
     return save_png(picture, path)
 

@@ -11,10 +11,10 @@ import logging
 import os
 import shutil
 
-from .files import checkpoint
-from .files.atomic import fsync_file
-from .training.callbacks import Callback
-from .files import rundir
+from ..files import checkpoint
+from ..files.atomic import fsync_file
+from ..training.callbacks import Callback
+from ..files import rundir
 
 log = logging.getLogger(__name__)
 

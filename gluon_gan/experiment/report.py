@@ -10,20 +10,21 @@ import base64
 import datetime
 import html
 import io
-import json
 import os
 import tempfile
 import urllib.parse
 
 from matplotlib.ticker import MaxNLocator
 
-from .evaluation import diversity
-from .files.atomic import atomic_write
-from .files.checkpoint import find_checkpoint, read_state
-from .errors import GluonGanError
+from ..evaluation import diversity
+from ..evaluation.fashion_quality import read_quality_log
+from ..files.atomic import atomic_write
+from ..files.checkpoint import find_checkpoint, read_state
+from ..errors import GluonGanError
+from ..files.records import read_json
 from .monitor import sample_grids
-from .files.plotting import plot_training_curves, plt
-from .files import rundir
+from ..files.plotting import plot_training_curves, plt
+from ..files import rundir
 
 REPORT_NAME = rundir.REPORT
 # Rule of thumb for the warning line, not a test: see docs/evaluation.md.
@@ -41,12 +42,14 @@ figcaption { font-size: 0.85em; color: #555; }
 """
 
 
-def _load_json(path):
+def _load_json(path, what):
+    """``path``'s JSON, or ``(None, why)`` when it is missing or damaged: a report still shows what it can."""
+    if not os.path.exists(path):
+        return None, None
     try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+        return read_json(path, what), None
+    except GluonGanError as err:
+        return None, str(err)
 
 
 class _Page:
@@ -163,7 +166,7 @@ def _diversity_section(page):
 
 
 def _evaluation_section(page):
-    results = _load_json(os.path.join(page.run_dir, rundir.EVALUATION))
+    results, _ = _load_json(os.path.join(page.run_dir, rundir.EVALUATION), "evaluation results")
     if not isinstance(results, list) or not results:
         return
     page.add("<h2>FID and KID (scripts/evaluate.py)</h2>")
@@ -195,7 +198,6 @@ def _pictures_section(page):
 
 def _quality_section(page):
     """Fashion-MNIST's classifier yardstick per epoch (``fashion_quality.csv``), if the run wrote it."""
-    from .evaluation.fashion_quality import read_quality_log
     rows = read_quality_log(os.path.join(page.run_dir, rundir.FASHION_QUALITY))
     if not rows:
         return
@@ -237,7 +239,7 @@ def write_report(run_dir, embed=False, path=None):
     if not any(os.path.exists(os.path.join(run_dir, m)) for m in markers):
         raise GluonGanError("%s does not look like a training run (none of %s in it)"
                             % (run_dir, ", ".join(markers)))
-    config = _load_json(os.path.join(run_dir, rundir.CONFIG))
+    config, damaged = _load_json(os.path.join(run_dir, rundir.CONFIG), "run record")
     found = find_checkpoint(run_dir)
     state = read_state(found) if found else None
     out = path or os.path.join(run_dir, REPORT_NAME)
@@ -250,6 +252,8 @@ def write_report(run_dir, embed=False, path=None):
                                                       state.get("step", 0))) if state else "no checkpoint yet"
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     page.add("<p>%s. Report written %s.</p>" % (html.escape(done), when))
+    if damaged:
+        page.add("<p><b>The run record cannot be read:</b> %s. Its settings are missing below.</p>" % html.escape(damaged))
     _what_section(page, config)
     _pictures_section(page)
     _figures_section(page)

@@ -17,7 +17,7 @@ import logging
 import sys
 import time
 
-from .training.callbacks import Callback
+from ..training.callbacks import Callback
 
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm

@@ -3,12 +3,11 @@ import logging
 import os
 import time
 
-import mxnet as mx
 
-from .files import checkpoint, csvlog, plotting
+from ..files import checkpoint, csvlog, plotting
 from .progressbar import TimeLeft, format_seconds
-from .training.callbacks import Callback
-from .files import rundir
+from ..training.callbacks import Callback
+from ..files import rundir
 
 log = logging.getLogger(__name__)
 

@@ -9,24 +9,18 @@ re-runs that run; any flag given beside it still wins.
 """
 import argparse
 import dataclasses
-import json
 
-from . import families
-from .errors import GluonGanError
-from .experiment import TrainConfig, config_from_record
-from .options import HelpFormatter, add_dataclass_arguments, check_bounds, values_from_args
+from .. import families
+from ..errors import GluonGanError
+from ..files.records import read_json
+from .config import TrainConfig, config_from_record
+from ..options import HelpFormatter, add_dataclass_arguments, check_bounds, values_from_args
 
 NOT_FROM_RECORD = ("out", "resume")  # a re-run chooses its own directory and whether it continues one
 
 
 def _read_config_file(path):
-    try:
-        with open(path) as f:
-            record = json.load(f)
-    except OSError as err:
-        raise GluonGanError("cannot read --config %s: %s" % (path, err.strerror)) from None
-    except ValueError:
-        raise GluonGanError("--config %s is not a JSON run record" % path) from None
+    record = read_json(path, "--config")
     if not isinstance(record, dict):
         raise GluonGanError("--config %s is not a JSON run record" % path)
     return config_from_record(record)

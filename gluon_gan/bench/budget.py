@@ -4,7 +4,7 @@
 (:func:`gluon_gan.experiment.train`, grids and checkpoints included) until an
 epoch count or a wall-clock budget runs out, whichever comes first, and hands
 back the trainer, whose sampling network is then judged on real data. Speed
-is timed apart, by :func:`gluon_gan.benchmark.time_families` (families
+is timed apart, by :func:`gluon_gan.bench.throughput.time_families` (families
 interleaved, steps and the families' own callbacks only).
 """
 import logging
@@ -12,8 +12,8 @@ import time
 
 import mxnet as mx
 
-from . import experiment
-from .training.callbacks import Callback, StopTraining
+from .. import experiment
+from ..training.callbacks import Callback, StopTraining
 
 log = logging.getLogger(__name__)
 

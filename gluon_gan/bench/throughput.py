@@ -16,12 +16,15 @@ import mxnet as mx
 import numpy as np
 from mxnet.gluon import nn
 
-from .data import images as data
-from .training.losses import get_loss
-from .families.dcgan import Discriminator, Generator
-from .nn.init import initialize
-from .monitor import TrainingLog
-from .training.loop import GANTrainer, fit
+from .. import families
+from ..data import images as data
+from ..experiment.config import TrainConfig
+from ..experiment.run import build_networks
+from ..training.losses import get_loss
+from ..families.dcgan import Discriminator, Generator
+from ..nn.init import initialize
+from ..experiment.monitor import TrainingLog
+from ..training.loop import GANTrainer, fit
 
 
 def conv_macs(net, in_hw):
@@ -68,7 +71,7 @@ def synthetic_images(n, size=64, seed=0):
 @contextlib.contextmanager
 def _quiet_training_log():
     """Silence the per-iteration log lines while timing, and give the caller its logging back afterwards."""
-    logger = logging.getLogger("gluon_gan.monitor")
+    logger = logging.getLogger("gluon_gan.experiment.monitor")
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
@@ -158,13 +161,11 @@ def time_families(names, image_shape=(3, 32, 32), batch_size=64, iters=10, repea
     training shape). Returns ``{name: (median, rates)}``; one untimed epoch per
     family first warms up (graph building, memory pools).
     """
-    from . import families
     ctx = ctx or [mx.cpu()]
     options = options or {}
     runs = {}
     shapes = image_shape if isinstance(image_shape, dict) else {name: image_shape for name in names}
     batch_sizes = batch_size if isinstance(batch_size, dict) else {name: batch_size for name in names}
-    from .experiment import TrainConfig, build_networks
     for name in names:
         cls = families.get_family_class(name)
         family = families.create_family(name, shapes[name], options.get(name),
