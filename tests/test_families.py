@@ -13,8 +13,7 @@ import pytest
 
 from conftest import load_script, write_images
 from gluon_gan.files import checkpoint
-from gluon_gan import families
-from gluon_gan import experiment
+from gluon_gan import experiment, families
 from gluon_gan.training import sampling
 from gluon_gan.experiment.config import TrainConfig
 from gluon_gan.experiment.run import train

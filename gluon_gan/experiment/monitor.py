@@ -4,10 +4,9 @@ import os
 import time
 
 
-from ..files import checkpoint, csvlog, plotting
+from ..files import checkpoint, csvlog, plotting, rundir
 from .progressbar import TimeLeft, format_seconds
 from ..training.callbacks import Callback
-from ..files import rundir
 
 log = logging.getLogger(__name__)
 

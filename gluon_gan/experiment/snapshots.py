@@ -11,10 +11,9 @@ import logging
 import os
 import shutil
 
-from ..files import checkpoint
+from ..files import checkpoint, rundir
 from ..files.atomic import fsync_file
 from ..training.callbacks import Callback
-from ..files import rundir
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,9 @@ import shutil
 
 import mxnet as mx
 
-from . import legacy
+from . import legacy, rundir
 from .atomic import atomic_write, fsync_file
 from ..errors import GluonGanError
-from . import rundir
 
 G_PARAMS, D_PARAMS = rundir.G_PARAMS, rundir.D_PARAMS
 G_STATES, D_STATES = "Generator.states", "discriminator.states"
