@@ -158,7 +158,7 @@ def main(argv=None):
     options, settings = _per_model(args.option, "--option"), _per_model(args.set, "--set")
     ctx = parse_contexts(args.ctx)[0]
     from gluon_gan.bench.throughput import time_families
-    from gluon_gan.experiment.run import load_images
+    from gluon_gan.experiment import load_images
     start = time.time()
     configs = {m: prepare(m, args, options, settings) for m in args.models}
     data = {m: load_images(c) for m, c in configs.items()}

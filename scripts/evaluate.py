@@ -66,7 +66,7 @@ def parse_args(argv=None):
 
 def data_config(args):
     """Where the real images come from: the flags, else the run record (config.json next to --params), else LFW."""
-    from gluon_gan.experiment.config import TrainConfig, config_from_record, read_record, resolve
+    from gluon_gan.experiment import TrainConfig, config_from_record, read_record, resolve
     record = read_record(os.path.dirname(os.path.abspath(args.params)))
     config = config_from_record(record) if record else TrainConfig()
     if args.dataset or args.data_dir or args.archive:
@@ -120,7 +120,7 @@ def main(argv=None):
     from gluon_gan.evaluation.scores import evaluate
     from gluon_gan.evaluation.yardsticks import get_yardstick
     from gluon_gan import experiment
-    from gluon_gan.experiment.run import load_images
+    from gluon_gan.experiment import load_images
     from gluon_gan.runtime import parse_contexts
     start = time.time()
     ctx = parse_contexts(args.ctx)[0]

@@ -25,7 +25,7 @@ def main(argv=None):
     from gluon_gan.experiment.train_options import parse_train_args
     config, args = parse_train_args(argv, description=__doc__)
     cli.setup_logging(args.verbose)
-    from gluon_gan.experiment.run import train
+    from gluon_gan.experiment import train
     train(config)
 
 

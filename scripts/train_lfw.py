@@ -24,7 +24,7 @@ def parse_args(argv=None):
 def main(argv=None):
     config, args = parse_args(argv)
     cli.setup_logging(args.verbose)
-    from gluon_gan.experiment.run import train
+    from gluon_gan.experiment import train
     train(config)
 
 

@@ -28,7 +28,7 @@ def train(out, argv):
     """train_lfw.py itself, plus a callback that dumps each worker's weights at start and end."""
     from conftest import load_script
     from gluon_gan import experiment
-    from gluon_gan.training.callbacks import Callback
+    from gluon_gan.training import Callback
 
     class Dump(Callback):
         def on_train_begin(self, trainer, start_epoch):
@@ -65,7 +65,7 @@ def exact(out):
     waiting for anything itself, as a worker without log lines does.
     """
     import test_multi_device as T
-    from gluon_gan.training.loop import fit
+    from gluon_gan.training import fit
     kv = distributed.create_kvstore("dist_sync")
     trainer = T._trainer(T.ONE, batch_stats=False, loss=T.PlainSGDLoss(), kvstore=kv)
     fit(trainer, Slices(kv.rank, kv.num_workers), epochs=1, seed=5)

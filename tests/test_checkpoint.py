@@ -10,7 +10,7 @@ from gluon_gan.errors import GluonGanError
 from gluon_gan.training.losses import BCELoss
 from gluon_gan.families.dcgan import Discriminator, Generator
 from gluon_gan.nn.init import initialize
-from gluon_gan.training.loop import GANTrainer
+from gluon_gan.training import GANTrainer
 
 
 def _trainer(ngf=8, ndf=8, steps=1):

@@ -26,7 +26,7 @@ def test_compare_trains_judges_and_records_each_family(tmp_path, capsys):
 
 
 def test_a_time_budget_stops_training_mid_epoch(tmp_path):
-    from gluon_gan.experiment.config import TrainConfig
+    from gluon_gan.experiment import TrainConfig
     from gluon_gan.bench.budget import train_with_budget
     config = TrainConfig(model="dcgan", dataset="cartoon-faces", num_images=160, batch_size=8, epochs=50,
                          cache_dir=str(tmp_path / "c"), out=str(tmp_path / "run"),

@@ -6,8 +6,8 @@ from gluon_gan.data import datasets
 from gluon_gan.data import images as data_images
 from gluon_gan.data.cartoon_faces import cartoon_faces, draw_face
 from gluon_gan.errors import GluonGanError
-from gluon_gan.experiment.config import TrainConfig, resolve
-from gluon_gan.experiment.run import load_images
+from gluon_gan.experiment import TrainConfig, resolve
+from gluon_gan.experiment import load_images
 
 
 def test_resize_keeps_a_flat_image_flat_and_matches_bilinear_on_a_ramp():

@@ -23,7 +23,7 @@ from gluon_gan.errors import GluonGanError
 from gluon_gan.training.losses import BCELoss
 from gluon_gan.families.dcgan import Discriminator, Generator
 from gluon_gan.nn.init import initialize
-from gluon_gan.training.loop import GANTrainer, fit
+from gluon_gan.training import GANTrainer, fit
 
 WORKERS = os.path.join(ROOT, "tests", "dist_workers.py")
 CLUSTER_TIMEOUT = 60  # seconds; a healthy run of any cluster test here takes under 15

@@ -15,8 +15,8 @@ from conftest import load_script, write_images
 from gluon_gan.files import checkpoint
 from gluon_gan import experiment, families
 from gluon_gan.training import sampling
-from gluon_gan.experiment.config import TrainConfig
-from gluon_gan.experiment.run import train
+from gluon_gan.experiment import TrainConfig
+from gluon_gan.experiment import train
 
 # Per family: its options at toy widths, and any common settings it needs to train in a few batches.
 TINY = {
@@ -121,7 +121,7 @@ def test_config_json_reruns_a_recorded_run(folder, tmp_path):
 
 
 def test_a_record_from_before_families_reads_as_dcgan():
-    from gluon_gan.experiment.config import config_from_record, resolve
+    from gluon_gan.experiment import config_from_record, resolve
     old = {"nz": 32, "ngf": 16, "ndf": 8, "image_size": 64, "loss": "bce", "data_dir": "x", "epochs": 3}
     config = resolve(config_from_record(old))
     assert config.model == "dcgan" and config.dataset == "folder"

@@ -136,7 +136,7 @@ def test_fashion_feature_extractor_is_registered(trained):
 
 
 def test_generated_images_come_through_the_family(trained):
-    from gluon_gan.families.registry import create_family
+    from gluon_gan.families import create_family
     _, net, _ = trained
     family = create_family("mlp", (1, 28, 28))
     netG = family.build_generator()
@@ -149,7 +149,7 @@ def test_generated_images_come_through_the_family(trained):
 
 def test_quality_log_writes_a_row_per_epoch_and_forgets_rows_after_a_resume(trained, easy_data, tmp_path):
     from types import SimpleNamespace
-    from gluon_gan.families.registry import create_family
+    from gluon_gan.families import create_family
     path, _, _ = trained
     cache = str(tmp_path / "cache")
     os.makedirs(os.path.dirname(fc.classifier_path(cache)))
@@ -175,8 +175,8 @@ def test_quality_log_writes_a_row_per_epoch_and_forgets_rows_after_a_resume(trai
 
 def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_data, tmp_path):
     from gluon_gan import experiment
-    from gluon_gan.experiment.config import TrainConfig
-    from gluon_gan.experiment.run import train
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
     from gluon_gan.training import sampling
     path, net, _ = trained
     cache = str(tmp_path / "cache")
@@ -200,8 +200,8 @@ def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_d
 def test_evaluate_prints_and_records_the_yardstick_for_a_fashion_run(trained, easy_data, tmp_path, capsys):
     import json
     from conftest import load_script
-    from gluon_gan.experiment.config import TrainConfig
-    from gluon_gan.experiment.run import train
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
     path, _, _ = trained
     cache = str(tmp_path / "cache")
     os.makedirs(os.path.dirname(fc.classifier_path(cache)))

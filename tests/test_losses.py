@@ -16,7 +16,7 @@ from gluon_gan.training.losses import LOSSES, GANLoss, clip_weights, get_loss, r
 from gluon_gan.training.accuracy import BinaryAccuracy, PairwiseAccuracy
 from gluon_gan.families.dcgan import Discriminator, Generator
 from gluon_gan.nn.init import initialize
-from gluon_gan.training.loop import GANTrainer, make_trainer
+from gluon_gan.training import GANTrainer, make_trainer
 
 REAL = np.array([2.0, 0.5, -1.5])   # D's outputs on real images
 FAKE = np.array([0.5, -3.0, 1.0])   # ... and on fakes

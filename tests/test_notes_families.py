@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from mxnet import autograd
 
-from gluon_gan.families.registry import FAMILIES, create_family
+from gluon_gan.families import FAMILIES, create_family
 from gluon_gan.families.notes import KERAS_RMSPROP, NOTES_DEFAULTS
 from gluon_gan.nn.keras_layers import SameConv2D, SameConv2DTranspose, same_padding
 

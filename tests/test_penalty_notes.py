@@ -8,7 +8,7 @@ from mxnet.gluon import nn
 from gradcheck import autograd_input_gradient
 
 from gluon_gan.nn import penalty
-from gluon_gan.families.registry import create_family
+from gluon_gan.families import create_family
 from gluon_gan.nn.keras_layers import SameConv2D
 from gluon_gan.training.losses import get_loss
 

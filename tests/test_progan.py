@@ -11,7 +11,7 @@ from gradcheck import autograd_input_gradient, finite_difference_check
 
 from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
-from gluon_gan.families.registry import create_family
+from gluon_gan.families import create_family
 from gluon_gan.families.progan import Schedule
 from gluon_gan.families.growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, stage_count
 from gluon_gan.nn.layers import EqConv2D, EqDense, MinibatchStdDev, PixelNorm, downsample, upsample
@@ -349,7 +349,7 @@ def test_resume_mid_fade_in_equals_an_uninterrupted_run(tmp_path, image_folder, 
     import logging
     from conftest import load_script
     from gluon_gan.files import checkpoint
-    from gluon_gan.experiment.load import load_generator
+    from gluon_gan.experiment import load_generator
     train = load_script("train").main
     common = ["--model", "progan", "--data-dir", image_folder, "--cache-dir", str(tmp_path / "cache"), "--seed", "3",
               "--image-size", "8", "--widths", "6,4", "--nz", "5", "--fade-images", "16", "--stable-images", "16",

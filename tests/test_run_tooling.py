@@ -125,8 +125,8 @@ def test_keep_every_keeps_a_complete_copy_every_n_epochs(tmp_path, run_args):
         def on_epoch_end(self, trainer, epoch):
             Capture.weights[epoch + 1] = {k: p.data().asnumpy().copy()
                                           for k, p in trainer.netG._collect_params_with_prefix().items()}
-    from gluon_gan.experiment.config import TrainConfig
-    from gluon_gan.experiment.run import train
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
     train(TrainConfig(out=out, data_dir=run_args[1], cache_dir=run_args[3], epochs=3, batch_size=4,
                       model_options={"ngf": 8, "ndf": 8},
                       keep_every=2), callbacks=[Capture()])

@@ -10,7 +10,7 @@ from gradcheck import autograd_input_gradient
 from gluon_gan.files import checkpoint
 from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
-from gluon_gan.families.registry import create_family
+from gluon_gan.families import create_family
 from gluon_gan.training.losses import get_loss
 from gluon_gan.nn.layers import EqConv2D, EqDense, PixelNorm
 from gluon_gan.families.stylegan import AdaIN, StyleGenerator
@@ -385,8 +385,8 @@ def test_figures_write_the_three_pictures(tmp_path):
 def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
     import os
     from conftest import load_script, write_images
-    from gluon_gan.experiment.config import TrainConfig
-    from gluon_gan.experiment.run import train
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
     folder = str(tmp_path / "data")
     write_images(folder, 8, size=(12, 12), seed=2)
     out = str(tmp_path / "run")
