@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, load_script, write_images
-from gluon_gan import checkpoint, cli, runlock
+from gluon_gan import cli
+from gluon_gan.files import checkpoint, runlock
 from gluon_gan.errors import GluonGanError
 
 TINY = ["--batch-size", "4", "--ngf", "8", "--ndf", "8", "--log-interval", "2"]
@@ -130,7 +131,7 @@ def test_a_recorded_run_still_reruns_with_config(run2, tmp_path, capsys):
     out, common = run2
     record = json.load(open(os.path.join(out, "config.json")))
     assert {"family", "image_shape", "versions"} <= set(record)
-    from gluon_gan.train_options import parse_train_args
+    from gluon_gan.experiment.train_options import parse_train_args
     config, _ = parse_train_args(["--config", os.path.join(out, "config.json"), "--out", str(tmp_path / "again")])
     assert config.epochs == 2 and config.model_options["ngf"] == 8
 
@@ -250,7 +251,7 @@ def test_disk_full_while_a_checkpoint_is_written(run, capsys, monkeypatch):
 def test_disk_full_anywhere_else_is_one_line_too(run, capsys, monkeypatch):
     """The samples grid after an epoch: the checkpoint of the epoch before is what a rerun continues from."""
     out, args = run
-    from gluon_gan import plotting
+    from gluon_gan.files import plotting
 
     def full(picture, path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
@@ -266,9 +267,10 @@ def test_report_on_a_damaged_config_json_says_so(run, capsys, caplog):
     out, _ = run
     open(os.path.join(out, "config.json"), "w").write('{"model": "dcg')
     code, _ = _cli(capsys, "report", out)
-    assert code == 0 and "config.json is not valid JSON (a damaged run record)" in caplog.text  # on the console
+    path = os.path.join(out, "config.json")
+    assert code == 0 and "run record %s is not valid JSON (damaged or truncated)" % path in caplog.text  # console
     page = open(os.path.join(out, "report.html")).read()
-    assert '<p class="warn">%s is not valid JSON (a damaged run record)' % os.path.join(out, "config.json") in page
+    assert '<p class="warn">run record %s is not valid JSON (damaged or truncated)' % path in page
 
 
 # ---- two runs on one --out -----------------------------------------------------------------------
@@ -321,7 +323,7 @@ def test_a_second_run_on_a_training_run_stops_at_once_and_readers_may_read(tmp_p
 def test_the_lock_is_the_kernels_and_goes_with_the_process(tmp_path):
     out = str(tmp_path / "run")
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, %r)\n"
-                               "from gluon_gan.runlock import RunLock\n"
+                               "from gluon_gan.files.runlock import RunLock\n"
                                "RunLock(%r).acquire(); print('held', flush=True); time.sleep(600)" % (ROOT, out)],
                               stdout=subprocess.PIPE, text=True)
     try:
