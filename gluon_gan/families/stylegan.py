@@ -15,6 +15,7 @@ import mxnet as mx
 
 from ..ema import EMASampling
 from ..errors import GluonGanError
+from ..exportable import GraphInput, PictureGraph, latent_input
 from ..models import Discriminator
 from ..options import option
 from ..stylegan import StyleGenerator, layer_resolutions
@@ -118,6 +119,30 @@ class StyleGAN(EMASampling, ModelFamily):
         psi = truncation_psi(n, self.num_layers, float(truncation), layers, ctx)
         noises = noise_for_latents(z, self.layer_resolutions) if self.options.noise else []
         return (z, z, mx.nd.zeros((n, self.num_layers), ctx=ctx), psi) + tuple(noises)
+
+    def export_generator(self, netG):
+        """The EMA generator (where kept) from ``z``, the truncation ``psi`` and the noise images, without mixing.
+
+        The network's own random inputs become the exported model's inputs, so
+        the file is deterministic and can be fed exactly what
+        :meth:`sampling_inputs` feeds MXNet: ``psi`` as
+        :func:`~gluon_gan.stylegan.inputs.truncation_psi` makes it, and the noise
+        seeded by each latent (:func:`~gluon_gan.stylegan.inputs.noise_for_latents`).
+        """
+        net = self.sampling_generator(netG)
+        o = self.options
+        inputs = [latent_input(self.latent_shape),
+                  GraphInput("psi", (self.num_layers,), "truncation",
+                             "truncation per style layer: w = psi * w + (1 - psi) * w_avg (1: none, 0: the average w)",
+                             {"layers": o.truncation_layers})]
+        if o.noise:
+            inputs += [GraphInput("noise_%d" % l, (1, r, r), "noise",
+                                  "standard-normal noise image of style layer %d (%dx%d)" % (l, r, r),
+                                  {"seeded_by": "latent"})
+                       for l, r in enumerate(self.layer_resolutions)]
+        # z2 = z and no mixing: every layer takes z's w, as in sampling_inputs
+        prepare = lambda F, z, psi, *noises: (z, z, F.zeros_like(psi), psi) + tuple(noises)  # noqa: E731
+        return PictureGraph(net, prepare=prepare), inputs
 
     def _noise_shapes(self, n):
         return [(n, 1, r, r) for r in self.layer_resolutions] if self.options.noise else []
