@@ -11,6 +11,7 @@ file's ``metadata_props``, readable with :func:`read_metadata`.
 import contextlib
 import io
 import json
+import logging
 import os
 
 import mxnet as mx
@@ -88,7 +89,8 @@ def export_onnx(symbol_file, params_file, inputs, path, batch=None, metadata=Non
     shapes = [(batch or 1,) + tuple(by_name[name].shape) for name in data_names]
     tmp = path + ".mxnet.tmp"
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # MXNet 1.9.1's exporter prints every reversed scalar op
+        # MXNet 1.9.1's exporter prints every reversed scalar op and logs its steps (with our temporary file name)
+        with contextlib.redirect_stdout(io.StringIO()), _quiet_logging():
             mx.onnx.export_model(sym, params, in_shapes=shapes, in_types=[np.float32] * len(shapes),
                                  onnx_file_path=tmp, dynamic=batch is None,
                                  dynamic_input_shapes=[(None,) + s[1:] for s in shapes] if batch is None else None)
@@ -105,6 +107,15 @@ def export_onnx(symbol_file, params_file, inputs, path, batch=None, metadata=Non
     onnx.checker.check_model(model)
     atomic_write(path, lambda tmp_path: onnx.save(model, tmp_path))
     return path
+
+
+@contextlib.contextmanager
+def _quiet_logging():
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def _tidy(model, input_names):
