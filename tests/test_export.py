@@ -273,6 +273,18 @@ def leave_example(gen, name, onnx_path, sample_options, args, num=18):
         f.write(" ".join(args))
 
 
+def test_a_bare_params_file_without_a_record_exports_as_the_tutorials_dcgan(tmp_path):
+    family = families.create_family("dcgan", (3, 8, 8), {"nz": 5, "ngf": 2, "image_size": 8})
+    netG = family.initialize(family.build_generator(), mx.cpu())
+    path = str(tmp_path / "weights.params")
+    netG.save_parameters(path)
+    export_run(path, onnx_path=str(tmp_path / "g.onnx"))
+    z = sampling.latent(2, (5, 1, 1), seed=1)
+    got, model = onnx_images(str(tmp_path / "g.onnx"), z)
+    np.testing.assert_allclose(got, sampling.generate(sampling.load_generator(path), z), atol=TOLERANCE, rtol=0)
+    assert read_metadata(model)["weights"] == "weights.params"
+
+
 # ---- errors: one line each ------------------------------------------------------------------------------
 
 def test_export_script_writes_and_explains_bad_input(tmp_path, capsys):

@@ -6,6 +6,7 @@ import mxnet as mx
 
 from .. import __version__
 from ..errors import GluonGanError
+from ..families.base import ModelFamily
 from ..sampling import load_generator
 from .onnx import OUTPUT_NAME, export_onnx, require_onnx
 from .symbol import export_symbol
@@ -17,7 +18,6 @@ def generator_file(run_or_params):
     """The weights file of a run directory (its family's ``Generator.params``) or the ``.params`` file given."""
     path = run_or_params
     if os.path.isdir(path):
-        from ..families.base import ModelFamily
         path = os.path.join(path, ModelFamily.g_file)
     if not os.path.isfile(path):
         raise GluonGanError("no generator weights at %s (give a run directory or its Generator.params)" % path)
