@@ -138,7 +138,8 @@ class StyleGAN(EMASampling, ModelFamily):
         if o.noise:
             inputs += [GraphInput("noise_%d" % l, (1, r, r), "noise",
                                   "standard-normal noise image of style layer %d (%dx%d)" % (l, r, r),
-                                  {"seeded_by": "latent"})
+                                  {"seeding": "generate.py's: numpy RandomState(crc32 of the latent's float32 "
+                                              "bytes) draws every layer's image in order"})
                        for l, r in enumerate(self.layer_resolutions)]
         # z2 = z and no mixing: every layer takes z's w, as in sampling_inputs
         prepare = lambda F, z, psi, *noises: (z, z, F.zeros_like(psi), psi) + tuple(noises)  # noqa: E731
