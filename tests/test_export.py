@@ -231,6 +231,9 @@ def test_stylegan_exports_the_ema_generator_with_noise_and_truncation_as_inputs(
     assert meta["weights"] == "Generator_ema.params"
     layers = gen.family.num_layers
     kinds = [(i["name"], i["kind"]) for i in meta["inputs"]]
+    graph = onnx.load(onnx_path).graph
+    assert [i.name for i in graph.input] == [name for name, _ in kinds] and graph.output[0].name == "image"
+    assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     assert kinds == [("z", "latent"), ("psi", "truncation")] + [("noise_%d" % l, "noise") for l in range(layers)]
     assert meta["inputs"][1]["layers"] == 3 and meta["inputs"][1]["shape"] == [None, layers]
     # the EMA copy, not G: G's own pictures differ

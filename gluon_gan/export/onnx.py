@@ -100,7 +100,7 @@ def export_onnx(symbol_file, params_file, inputs, path, batch=None, metadata=Non
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    _tidy(model, [name for name in data_names])
+    _tidy(model, [i.name for i in inputs])
     for key, value in (metadata or {}).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = METADATA_PREFIX + key, value if isinstance(value, str) else json.dumps(value)
@@ -119,7 +119,8 @@ def _quiet_logging():
 
 
 def _tidy(model, input_names):
-    """Keep only the data inputs as graph inputs, name the output ``image``, drop empty optional inputs.
+    """Only the data inputs as graph inputs (in the family's order), the output named ``image``, a dynamic batch
+    axis named ``batch``, no empty optional inputs.
 
     MXNet's exporter lists every weight as a graph input too (old ONNX
     style: a runtime would let callers override them) and writes Resize's
@@ -127,7 +128,8 @@ def _tidy(model, input_names):
     read; an absent optional input means the same.
     """
     graph = model.graph
-    keep = [i for i in graph.input if i.name in input_names]
+    by_name = {i.name: i for i in graph.input}
+    keep = [_copy(by_name[name]) for name in input_names]
     del graph.input[:]
     graph.input.extend(keep)
     empty = {t.name for t in graph.initializer if len(t.dims) == 1 and t.dims[0] == 0}
@@ -135,7 +137,7 @@ def _tidy(model, input_names):
         if node.op_type == "Resize" and len(node.input) > 1 and node.input[1] in empty:
             node.input[1] = ""
     used = {name for node in graph.node for name in node.input}
-    kept = [t for t in graph.initializer if t.name in used]
+    kept = [_copy(t) for t in graph.initializer if t.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
     if len(graph.output) != 1:
@@ -145,6 +147,16 @@ def _tidy(model, input_names):
         node.output[:] = [OUTPUT_NAME if name == old else name for name in node.output]
         node.input[:] = [OUTPUT_NAME if name == old else name for name in node.input]
     graph.output[0].name = OUTPUT_NAME
+    for value in list(graph.input) + list(graph.output):
+        batch = value.type.tensor_type.shape.dim[0]
+        if not batch.dim_value:
+            batch.dim_param = "batch"
+
+
+def _copy(message):
+    copy = type(message)()
+    copy.CopyFrom(message)
+    return copy
 
 
 def read_metadata(model):
