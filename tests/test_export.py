@@ -22,8 +22,11 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, load_script
-from gluon_gan import families, plotting, sampling
+from gluon_gan import families
 from gluon_gan.errors import GluonGanError
+from gluon_gan.experiment import load_generator
+from gluon_gan.files import plotting, rundir
+from gluon_gan.training import sampling
 
 onnx = pytest.importorskip("onnx")  # the [test] extra installs it
 from onnx.reference import ReferenceEvaluator as _ReferenceEvaluator  # noqa: E402
@@ -162,7 +165,7 @@ def make_run(folder, family_name, image_shape, options, phase=None, seed=0):
         if phase is not None:
             extra.set_phase(*phase)
         extra.save_parameters(os.path.join(folder, name))
-    with open(os.path.join(folder, "config.json"), "w") as f:
+    with open(os.path.join(folder, rundir.CONFIG), "w") as f:
         json.dump({"family": family.record(), "image_shape": list(image_shape)}, f)
     return os.path.join(folder, family.g_file)
 
@@ -189,7 +192,7 @@ def export_and_compare(tmp_path, case, batch=None, phase=None, truncation=1.0, n
     written = export_run(str(tmp_path / "run"), onnx_path=onnx_path, symbol_prefix=prefix, batch=batch)
     assert written == [prefix + "-symbol.json", prefix + "-0000.params", onnx_path]
 
-    gen = sampling.load_generator(params)
+    gen = load_generator(params)
     z = sampling.latent(batch or n, gen.latent_shape, seed=5)
     options = {} if truncation == 1.0 else {"truncation": truncation}
     want = sampling.generate(gen, z, **options)
@@ -284,7 +287,7 @@ def test_a_bare_params_file_without_a_record_exports_as_the_tutorials_dcgan(tmp_
     export_run(path, onnx_path=str(tmp_path / "g.onnx"))
     z = sampling.latent(2, (5, 1, 1), seed=1)
     got, model = onnx_images(str(tmp_path / "g.onnx"), z)
-    np.testing.assert_allclose(got, sampling.generate(sampling.load_generator(path), z), atol=TOLERANCE, rtol=0)
+    np.testing.assert_allclose(got, sampling.generate(load_generator(path), z), atol=TOLERANCE, rtol=0)
     assert read_metadata(model)["weights"] == "weights.params"
 
 

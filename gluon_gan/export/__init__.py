@@ -6,7 +6,7 @@
   (``mx.onnx.export_model``, which needs the optional ``onnx`` package) into
   one ONNX file with the inputs, output, value range and family in its metadata.
 
-Both start from the family's :meth:`~gluon_gan.families.base.ModelFamily.export_generator`,
+Both start from the family's :meth:`~gluon_gan.training.family.ModelFamily.export_generator`,
 so this package never names a family. ``docs/export.md`` has the commands.
 """
 from .onnx import ONNX_INSTALL, export_onnx, read_metadata

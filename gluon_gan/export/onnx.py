@@ -17,7 +17,7 @@ import os
 import mxnet as mx
 import numpy as np
 
-from ..checkpoint import atomic_write
+from ..files.atomic import atomic_write
 from ..errors import GluonGanError
 
 ONNX_INSTALL = 'pip install -e ".[onnx]"  (or: pip install onnx==1.14.1)'

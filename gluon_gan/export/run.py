@@ -6,8 +6,8 @@ import mxnet as mx
 
 from .. import __version__
 from ..errors import GluonGanError
-from ..families.base import ModelFamily
-from ..sampling import load_generator
+from ..experiment.load import load_generator
+from ..files import rundir
 from .onnx import OUTPUT_NAME, export_onnx, require_onnx
 from .symbol import export_symbol
 
@@ -18,7 +18,7 @@ def generator_file(run_or_params):
     """The weights file of a run directory (its family's ``Generator.params``) or the ``.params`` file given."""
     path = run_or_params
     if os.path.isdir(path):
-        path = os.path.join(path, ModelFamily.g_file)
+        path = os.path.join(path, rundir.G_PARAMS)
     if not os.path.isfile(path):
         raise GluonGanError("no generator weights at %s (give a run directory or its Generator.params)" % path)
     return path

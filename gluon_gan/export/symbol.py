@@ -12,8 +12,8 @@ import tempfile
 
 import mxnet as mx
 
-from ..checkpoint import atomic_write
-from ..layers import quiet_unused_parameters
+from ..files.atomic import atomic_write
+from ..nn.layers import quiet_unused_parameters
 
 EPOCH = 0
 
@@ -45,9 +45,9 @@ def rename_inputs(symbol_json, names):
 
 
 def export_symbol(graph, inputs, prefix, batch=1, ctx=None):
-    """Trace ``graph`` (a :class:`~gluon_gan.exportable.PictureGraph`) and write its pair; returns the two paths.
+    """Trace ``graph`` (a :class:`~gluon_gan.nn.exportable.PictureGraph`) and write its pair; returns the two paths.
 
-    ``inputs`` are its :class:`~gluon_gan.exportable.GraphInput` list. The
+    ``inputs`` are its :class:`~gluon_gan.nn.exportable.GraphInput` list. The
     symbol itself is batch-agnostic; ``batch`` only sizes the trace.
     """
     json_path, params_path = pair_paths(prefix)
