@@ -296,8 +296,8 @@ def test_a_bare_params_file_without_a_record_exports_as_the_tutorials_dcgan(tmp_
 def test_export_script_writes_and_explains_bad_input(tmp_path, capsys):
     script = load_script("export")
     make_run(str(tmp_path / "run"), *CASES["mlp"])
-    assert script.main([str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) is None
-    assert os.path.isfile(str(tmp_path / "m.onnx"))
+    assert script.main([str(tmp_path / "run"), "--onnx", str(tmp_path / "new" / "m.onnx")]) is None
+    assert os.path.isfile(str(tmp_path / "new" / "m.onnx"))  # its folder made
     from gluon_gan import cli
     assert cli.run(script.main, [str(tmp_path / "nowhere"), "--onnx", str(tmp_path / "x.onnx")]) == 2
     err = capsys.readouterr().err

@@ -87,6 +87,7 @@ def export_onnx(symbol_file, params_file, inputs, path, batch=None, metadata=Non
     if sorted(data_names) != sorted(by_name):
         raise GluonGanError("%s takes inputs %s, not %s" % (symbol_file, data_names, sorted(by_name)))
     shapes = [(batch or 1,) + tuple(by_name[name].shape) for name in data_names]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".mxnet.tmp"
     try:
         # MXNet 1.9.1's exporter prints every reversed scalar op and logs its steps (with our temporary file name)

@@ -55,7 +55,7 @@ def export_run(run_or_params, onnx_path=None, symbol_prefix=None, batch=None, ct
     if batch is not None and batch < 1:
         raise GluonGanError("the batch size must be at least 1, not %d" % batch)
     if onnx_path:
-        require_onnx()  # before the minutes of loading, not after
+        require_onnx()  # before loading the weights, not after
     params_path = generator_file(run_or_params)
     run_generator = load_generator(params_path, ctx=ctx, hybridize=False)
     family = run_generator.family
