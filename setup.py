@@ -17,7 +17,10 @@ setup(
         "tensorboard": ["tensorboardX>=2.6"],  # train.py --tensorboard (not mxboard: it fails with today's protobuf)
         # style transfer's L-BFGS (scipy.optimize); 1.15 is the last series that accepts numpy 1.23
         "style": ["scipy>=1.10,<1.16"],
-        # so the --tensorboard and the style-transfer L-BFGS tests run in CI
-        "test": ["pytest>=7", "tensorboardX>=2.6", "scipy>=1.10,<1.16"],
+        # scripts/export.py --onnx: MXNet's own exporter (mx.onnx) needs it; 1.14.1 installs beside numpy 1.23
+        # and brings onnx.reference, the pure-numpy runtime the export tests check the files with
+        "onnx": ["onnx==1.14.1"],
+        # so the --tensorboard, the style-transfer L-BFGS and the ONNX export tests run in CI
+        "test": ["pytest>=7", "tensorboardX>=2.6", "scipy>=1.10,<1.16", "onnx==1.14.1"],
     },
 )

@@ -138,8 +138,8 @@ class MSGGAN(PyramidFamily):
         return tuple(reversed(pyramid))
 
     def images(self, g_out):
-        """The largest scale, clipped to [-1, 1] (G's outputs are linear)."""
-        return mx.nd.clip(super().images(g_out), -1, 1)
+        """The largest scale, clipped to [-1, 1] (G's outputs are linear); NDArrays or Symbols (the export graph)."""
+        return super().images(g_out).clip(-1, 1)
 
     def figures(self, netG, out_prefix, seed=0, ctx=None, count=8):
         """``<prefix>_scales.png``: G's image at every scale for the same latents (rows 4x4 up), at the final size."""

@@ -25,6 +25,7 @@ from ..training.sampling import latent
 from .growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
 from ..nn.layers import blend, downsample, upsample
 from ..training.losses import WGANGPLoss
+from ..nn.exportable import PictureGraph, latent_input
 from ..options import option
 from .registry import register_family
 from .pyramid import PyramidFamily, check_stddev_groups
@@ -53,6 +54,11 @@ class ProGANOptions:
 
 
 PAPER_ADAM = ("adam", {"learning_rate": 1e-3, "beta1": 0.0, "beta2": 0.99, "epsilon": 1e-8})
+
+
+def final_size(F, x, factor):
+    """Pictures of a stage upsampled (nearest) by ``factor`` to the final size, clipped to [-1, 1]."""
+    return F.clip(upsample(F, x, factor), -1, 1)
 
 
 class ProgressiveWGANGP(WGANGPLoss):
@@ -222,7 +228,13 @@ class ProGAN(PyramidFamily):
     def images(self, g_out):
         """G's current resolution, upsampled (nearest) to the final size and clipped to [-1, 1]."""
         x = super().images(g_out)
-        return mx.nd.clip(upsample(mx.nd, x, self.image_shape[1] // x.shape[2]), -1, 1)
+        return final_size(mx.nd, x, self.image_shape[1] // x.shape[2])
+
+    def export_generator(self, netG):
+        """G (its EMA copy if kept) at the stage and alpha it was saved at, drawn at the final size as :meth:`images`."""
+        net = self.sampling_generator(netG)
+        factor = self.image_shape[1] // net.resolution
+        return PictureGraph(net, finish=lambda F, out: final_size(F, out, factor)), [latent_input(self.latent_shape)]
 
     def regularizer(self, netD, reals, fakes):
         """The paper's drift term ``drift * D(x)^2`` on reals, for Wasserstein critics (whose scores float)."""

@@ -3,6 +3,9 @@
 They keep the replaced layer's parameters (names, shapes, init), so weights
 files do not notice, and they change the computation only where the bug bites.
 """
+import contextlib
+import threading
+
 from mxnet.gluon import HybridBlock, nn
 
 # MXNet's (and Keras') SELU constants (Klambauer et al. 2017)
@@ -31,6 +34,30 @@ def selu_derivative(F, x):
     return F.where(F.BlockGrad(x > 0), F.ones_like(x) * SELU_SCALE, SELU_SCALE * SELU_ALPHA * F.exp(x))
 
 
+_GRAPH_MODE = threading.local()
+
+
+@contextlib.contextmanager
+def inference_graph():
+    """Trace graphs that will only ever run forward (exports): the layers below then skip their training workarounds.
+
+    A workaround that exists for the backward pass (such as computing in
+    float64) only costs speed and portability in a graph that never trains:
+    ONNX runtimes, for one, have no float64 transposed convolution.
+    """
+    previous = getattr(_GRAPH_MODE, "inference", False)
+    _GRAPH_MODE.inference = True
+    try:
+        yield
+    finally:
+        _GRAPH_MODE.inference = previous
+
+
+def tracing_inference_graph():
+    """Whether the graph being traced is an inference-only one (:func:`inference_graph`)."""
+    return getattr(_GRAPH_MODE, "inference", False)
+
+
 class OneChannelSafeConv2DTranspose(nn.Conv2DTranspose):
     """``nn.Conv2DTranspose`` that also trains with one output channel under MXNet 1.9's oneDNN.
 
@@ -40,11 +67,12 @@ class OneChannelSafeConv2DTranspose(nn.Conv2DTranspose):
     second filter crashes too. oneDNN only takes float32, so with one output
     channel this layer computes in float64 (MXNet's own kernels): the same
     function and parameters (named like ``nn.Conv2DTranspose``'s), about 4x
-    slower for this one small layer.
+    slower for this one small layer. An inference-only graph
+    (:func:`inference_graph`: exports) keeps float32, whose forward has no such bug.
     """
 
     def hybrid_forward(self, F, x, weight, bias=None):
-        if self._channels != 1:
+        if self._channels != 1 or tracing_inference_graph():
             return super().hybrid_forward(F, x, weight, bias)
         args = [x.astype("float64"), weight.astype("float64")] + ([] if bias is None else [bias.astype("float64")])
         y = F.Deconvolution(*args, name="fwd", **self._kwargs).astype("float32")

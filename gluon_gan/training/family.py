@@ -15,7 +15,9 @@ pair (the tutorial's DCGAN), so a family overrides only what it changes:
   that lives in the networks (a non-trainable parameter) and in
   :meth:`state`/:meth:`load_state`, driven by a callback from :meth:`callbacks`;
 * an EMA copy of G: :meth:`extra_networks` (saved and restored with every
-  checkpoint) and a callback that updates it; :meth:`sampling_generator` picks it.
+  checkpoint) and a callback that updates it; :meth:`sampling_generator` picks it;
+* a generator exported for use outside MXNet (``scripts/export.py``):
+  :meth:`export_generator` gives it as one deterministic graph with named inputs.
 """
 import dataclasses
 
@@ -23,6 +25,7 @@ from ..data.images import ImageBatches
 from ..errors import GluonGanError
 from ..files import rundir
 from ..nn.init import initialize
+from ..nn.exportable import PictureGraph, latent_input
 
 
 class ModelFamily:
@@ -139,6 +142,20 @@ class ModelFamily:
     def figures(self, netG, out_prefix, seed=0, ctx=None):
         """Extra explanatory pictures for ``generate.py --figures``; returns the paths written."""
         return []
+
+    # ---- export -------------------------------------------------------------------------------------
+    def export_generator(self, netG):
+        """``(graph, inputs)``: the pictures :meth:`sampling_generator` draws, as one deterministic graph to export.
+
+        ``graph`` is a :class:`~gluon_gan.nn.exportable.PictureGraph` from the
+        inputs listed in ``inputs`` (:class:`~gluon_gan.nn.exportable.GraphInput`)
+        to pictures (N, C, H, W) in [-1, 1]. Default: the latent ``z`` in,
+        :meth:`images` of G's output out, so :meth:`images` must work on
+        Symbols too; a family whose G takes more than a latent, or whose
+        :meth:`images` needs the output's shape, overrides this.
+        """
+        net = self.sampling_generator(netG)
+        return PictureGraph(net, finish=lambda F, out: self.images(out)), [latent_input(self.latent_shape)]
 
     # ---- the run record -----------------------------------------------------------------------------
     def record(self):

@@ -26,6 +26,7 @@ from ..registry import register_family
 from . import figures as figures_lib
 from .generator import StyleGenerator, layer_resolutions
 from .inputs import mixing_mask, noise_for_latents, random_noise, truncation_psi
+from ...nn.exportable import GraphInput, PictureGraph, latent_input
 
 
 @dataclasses.dataclass
@@ -121,6 +122,31 @@ class StyleGAN(EMASampling, ModelFamily):
         psi = truncation_psi(n, self.num_layers, float(truncation), layers, ctx)
         noises = noise_for_latents(z, self.layer_resolutions) if self.options.noise else []
         return (z, z, mx.nd.zeros((n, self.num_layers), ctx=ctx), psi) + tuple(noises)
+
+    def export_generator(self, netG):
+        """The EMA generator (where kept) from ``z``, the truncation ``psi`` and the noise images, without mixing.
+
+        The network's own random inputs become the exported model's inputs, so
+        the file is deterministic and can be fed exactly what
+        :meth:`sampling_inputs` feeds MXNet: ``psi`` as
+        :func:`~gluon_gan.families.stylegan.inputs.truncation_psi` makes it, and the noise
+        seeded by each latent (:func:`~gluon_gan.families.stylegan.inputs.noise_for_latents`).
+        """
+        net = self.sampling_generator(netG)
+        o = self.options
+        inputs = [latent_input(self.latent_shape),
+                  GraphInput("psi", (self.num_layers,), "truncation",
+                             "truncation per style layer: w = psi * w + (1 - psi) * w_avg (1: none, 0: the average w)",
+                             {"layers": o.truncation_layers})]
+        if o.noise:
+            inputs += [GraphInput("noise_%d" % l, (1, r, r), "noise",
+                                  "standard-normal noise image of style layer %d (%dx%d)" % (l, r, r),
+                                  {"seeding": "generate.py's: numpy RandomState(crc32 of the latent's float32 "
+                                              "bytes) draws every layer's image in order"})
+                       for l, r in enumerate(self.layer_resolutions)]
+        # z2 = z and no mixing: every layer takes z's w, as in sampling_inputs
+        prepare = lambda F, z, psi, *noises: (z, z, F.zeros_like(psi), psi) + tuple(noises)  # noqa: E731
+        return PictureGraph(net, prepare=prepare), inputs
 
     def _noise_shapes(self, n):
         return [(n, 1, r, r) for r in self.layer_resolutions] if self.options.noise else []
