@@ -15,7 +15,7 @@ def run(main, argv=None):
     """Call ``main(argv)``; turn user errors into ``error: ...`` on stderr and exit status 2.
 
     Ctrl-C exits 130 with a hint: every completed epoch is already checkpointed. A disk that refuses a write
-    (full, read-only, no permission) is a user's problem too, wherever it happens: one line, status 2.
+    (full, over quota, read-only) is a user's problem too, wherever it happens: one line, status 2.
     """
     try:
         return main(argv) or 0

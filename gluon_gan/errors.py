@@ -1,8 +1,9 @@
 """The one exception type that command-line tools turn into a one-line message.
 
 Raise :class:`GluonGanError` for anything a user can fix (a missing file, a bad
-flag, a dead URL); let programming errors propagate with their traceback.
+flag, a dead URL, a full disk); let programming errors propagate with their traceback.
 """
+import errno
 
 
 class GluonGanError(Exception):
@@ -25,7 +26,6 @@ DISK_PROBLEMS = {"EROFS": "read-only file system", "ENOSPC": "no space left on t
 
 def disk_problem(err):
     """A short reason for an ``OSError`` from writing a file, or ``None`` when it is not a disk/permission problem."""
-    import errno
     return next((text for name, text in DISK_PROBLEMS.items() if err.errno == getattr(errno, name, None)), None)
 
 

@@ -13,6 +13,7 @@ command line.
 import argparse
 import dataclasses
 import difflib
+import json
 import typing
 
 from .errors import GluonGanError
@@ -108,7 +109,6 @@ def check_values(cls, values, where, allowed=()):
 
 def json_text(value):
     """``value`` as it would look in a JSON file, shortened, for error messages."""
-    import json
     text = json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -22,6 +22,7 @@ import warnings
 
 import mxnet as mx
 import numpy as np
+from PIL import Image, ImageFile
 from tqdm import tqdm
 
 from ..errors import GluonGanError
@@ -81,7 +82,6 @@ def check_image(buf):
     A JPEG that does not end with its end-of-image marker, or a PNG without its ``IEND`` chunk, is decoded strictly
     by Pillow to tell trailing bytes from a truncation (rare, so the cost does not matter).
     """
-    from PIL import Image, ImageFile
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
