@@ -12,7 +12,11 @@ command line.
 """
 import argparse
 import dataclasses
+import difflib
+import json
 import typing
+
+from .errors import GluonGanError
 
 _TYPES = {int: int, float: float, str: str, "int": int, "float": float, "str": str}
 
@@ -78,6 +82,35 @@ def check_bounds(parser, cls, args):
 def values_from_args(cls, args, skip=()):
     """``{field: value}`` of ``cls``'s flags as parsed into ``args``."""
     return {f.name: getattr(args, f.name) for f in cli_fields(cls) if f.name not in skip and hasattr(args, f.name)}
+
+
+def check_values(cls, values, where, allowed=()):
+    """One-line error for a key of ``values`` that no field of ``cls`` has (nor ``allowed``), or a value of the
+    wrong type (``None`` only where the default is ``None``); ``where`` names the source (``--config FILE``)."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in values.items():
+        field = fields.get(key)
+        if field is None:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            raise GluonGanError("%s: no setting is called %r%s" % (
+                where, key, "; did you mean %r?" % close[0] if close else " (known: %s)" % ", ".join(sorted(fields))))
+        if value is None and field.default is None:
+            continue
+        kind = dict if field.type in (dict, "dict") else _base_type(field)
+        ok = {bool: lambda v: isinstance(v, bool), int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+              float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)}.get(kind, lambda v: isinstance(v, kind))
+        if not ok(value):
+            raise GluonGanError("%s: %r must be %s, not %s" % (
+                where, key, {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
+                             dict: "an object"}[kind], json_text(value)))
+
+
+def json_text(value):
+    """``value`` as it would look in a JSON file, shortened, for error messages."""
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def option(default, help, **meta):

@@ -128,7 +128,8 @@ def main(argv=None):
     yardstick = get_yardstick(config.dataset)  # Fashion-MNIST brings its own classifier, others Inception
     name = args.features or yardstick.features
     num_fake = args.num_fake or yardstick.num_fake
-    options = {"params": args.inception_params, "download": args.download_inception} if name == "inception" else {}
+    options = ({"params": args.inception_params, "download": args.download_inception} if name == "inception" else
+               {"cache_dir": config.cache_dir, "data_dir": config.data_dir} if name == "fashion" else {})
     extractor = features.get_extractor(name, ctx=ctx, batch_size=args.batch_size, **options)
     netG = experiment.load_generator(args.params, ctx=ctx)
     real, _ = load_images(config, netG.image_shape)

@@ -61,6 +61,9 @@ def main(argv=None):
     from gluon_gan.errors import GluonGanError
     from gluon_gan.runtime import parse_contexts
     start = time.time()
+    if os.path.isdir(args.out):
+        raise GluonGanError("--out %s is a directory; name the PNG to write, e.g. --out %s"
+                            % (args.out, os.path.join(args.out, "faces.png")))
     ctx = parse_contexts(args.ctx)[0]
     netG = experiment.load_generator(args.params, ctx=ctx)
     if args.interpolate:

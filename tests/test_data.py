@@ -66,7 +66,74 @@ def test_folder_loading_skips_corrupt_files_with_one_warning(tmp_path, caplog):
         images = data.load_image_folder(str(root), cache_dir=str(tmp_path / "cache"), progress=False)
     assert images.shape == (5, 3, 64, 64) and images.dtype == np.uint8
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "skipped 2 unreadable" in warnings[0]
+    assert len(warnings) == 1 and "skipped 2 of 7 image files under %s: " % root in warnings[0]
+    assert "1 undecodable (%s)" % (root / "x" / "bad.jpg") in warnings[0] and "1 empty" in warnings[0]
+
+
+def _png_header_claiming(width, height):
+    """A small PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb's trick)."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 4096)) + chunk(b"IEND", b""))
+
+
+def _jpeg_bytes(seed=0, size=64):
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(np.random.RandomState(seed).randint(0, 256, (size, size, 3)).astype(np.uint8)).save(
+        buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def test_folder_loading_skips_links_bombs_and_truncated_files_and_says_so_at_the_end(tmp_path, caplog):
+    root = tmp_path / "imgs"
+    write_images(str(root / "x"), 4)
+    os.symlink(str(tmp_path / "gone.png"), str(root / "x" / "dangling.png"))
+    os.symlink("loop.jpg", str(root / "x" / "loop.jpg"))  # points at itself: ELOOP
+    os.symlink(str(root / "x"), str(root / "x" / "subdir_loop"))  # a folder linking to its parent: not followed
+    (root / "x" / "bomb.png").write_bytes(_png_header_claiming(100000, 100000))  # 10^10 pixels claimed
+    (root / "x" / "big.png").write_bytes(_png_header_claiming(10000, 10000))  # over the limit, under 2x: a warning
+    jpeg = _jpeg_bytes()
+    (root / "x" / "half.jpg").write_bytes(jpeg[:len(jpeg) // 2])  # OpenCV would decode it half grey
+    (root / "x" / "trailer.jpg").write_bytes(jpeg + b"camera maker's trailer")  # complete: trained on
+    data.SKIPPED.clear()
+    with caplog.at_level(logging.WARNING):
+        images = data.load_image_folder(str(root), cache_dir=str(tmp_path / "cache"), progress=False)
+    assert images.shape == (5, 3, 64, 64)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "skipped 5 of 10 image files under %s: " % root in warnings[0]
+    for text in ("1 dangling symlink (%s)" % (root / "x" / "dangling.png"), "1 symlink loop (%s)" % (root / "x" / "loop.jpg"),
+                 "2 too large (e.g. %s)" % (root / "x" / "big.png"), "1 truncated (%s)" % (root / "x" / "half.jpg")):
+        assert text in warnings[0]
+    assert len(data.SKIPPED) == 5 and "1 truncated" in data.SKIPPED.summary()
+    np.testing.assert_array_equal(images[4], data.resize_to_chw(mx.image.imdecode(jpeg)).asnumpy())  # trailer.jpg
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO):  # from the cache: the same warning, without decoding again
+        again = data.load_image_folder(str(root), cache_dir=str(tmp_path / "cache"), progress=False)
+    np.testing.assert_array_equal(again, images)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == warnings
+    assert "loaded 5 images from cache" in caplog.text
+
+
+def test_a_truncated_png_and_a_progressive_jpeg_are_judged_like_the_others(tmp_path):
+    import io
+    from PIL import Image
+    picture = Image.fromarray(np.random.RandomState(1).randint(0, 256, (32, 32, 3)).astype(np.uint8))
+    png, progressive = io.BytesIO(), io.BytesIO()
+    picture.save(png, format="PNG")
+    picture.save(progressive, format="JPEG", progressive=True)
+    data.check_image(png.getvalue())
+    data.check_image(progressive.getvalue())
+    for cut in (png.getvalue()[:len(png.getvalue()) - 40], progressive.getvalue()[:len(progressive.getvalue()) // 2]):
+        with pytest.raises(data.SkippedImage, match="truncated"):
+            data.check_image(cut)
 
 
 def test_empty_and_missing_folders_are_clear_errors(tmp_path):
@@ -77,7 +144,7 @@ def test_empty_and_missing_folders_are_clear_errors(tmp_path):
         data.load_image_folder(str(tmp_path / "nope"), cache_dir=str(tmp_path / "c"))
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "a.jpg").write_bytes(b"xx")
-    with pytest.raises(GluonGanError, match="could be decoded"):
+    with pytest.raises(GluonGanError, match="could be used"):
         data.load_image_folder(str(tmp_path / "junk"), cache_dir=str(tmp_path / "c"))
 
 

@@ -89,9 +89,13 @@ def test_generate_grid_is_fixed_by_the_seed(tmp_path, tiny_generator):
     a, b, c = (np.asarray(Image.open(p)) for p in paths)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
-    # the first face of --seed 4's grid is seed 4's interpolation endpoint
+    # the first face of --seed 4's grid is seed 4's interpolation endpoint: the same latent, but drawn in a batch of
+    # 2, not 4, where oneDNN may pick another kernel (by batch size and ISA): a rare pixel may round the other way
+    # (this untrained generator draws values near 0, so another seed's face is only 1 off too, but almost everywhere)
     main(["--params", tiny_generator, "--interpolate", "4", "5", "--steps", "2", "--out", paths[2], "--ctx", "cpu"])
-    np.testing.assert_array_equal(np.asarray(Image.open(paths[2]))[2:66, 2:66], a[2:66, 2:66])
+    endpoint = np.asarray(Image.open(paths[2]))[2:66, 2:66].astype(int)
+    assert np.abs(endpoint - a[2:66, 2:66]).max() <= 1 and (endpoint != a[2:66, 2:66]).mean() < 0.01
+    assert (endpoint != c[2:66, 2:66]).mean() > 0.1
 
 
 def test_generate_rejects_a_single_interpolation_seed(capsys):

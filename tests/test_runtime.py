@@ -42,3 +42,14 @@ def test_parse_contexts(spec, expected):
 def test_parse_contexts_errors(spec, message):
     with pytest.raises(GluonGanError, match=message):
         parse_contexts(spec)
+
+
+def test_onednn_obeys_dnnl_max_cpu_isa_as_ci_relies_on():
+    """.ci/run reruns the suite under DNNL_MAX_CPU_ISA=AVX2 to act as an AVX2-only CPU: make sure oneDNN listens."""
+    code = ("import mxnet as mx\n"
+            "x = mx.nd.ones((2, 3, 8, 8))\n"
+            "mx.nd.Convolution(x, mx.nd.ones((4, 3, 3, 3)), no_bias=True, kernel=(3, 3), num_filter=4).wait_to_read()")
+    env = dict(os.environ, DNNL_VERBOSE="1", DNNL_MAX_CPU_ISA="AVX2")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120).stdout
+    isa = [line for line in out.splitlines() if line.startswith("dnnl_verbose,info,cpu,isa:")]
+    assert isa and "AVX-512" not in isa[0] and "AMX" not in isa[0], out[:2000]

@@ -186,7 +186,7 @@ def test_truncation_pulls_styles_to_the_average_w():
     assert np.array_equal(half[2], w)  # after the first 2 layers: untouched
     # psi = 0: the same image whatever z is
     images = g(*inputs(g, n=4, psi=np.zeros((4, L)))).asnumpy()
-    assert np.array_equal(images, np.repeat(images[:1], 4, axis=0))
+    assert np.array_equal(images, np.repeat(images[:1], 4, axis=0))  # exact: equal rows of one batch, one kernel
 
 
 def test_family_sampling_inputs_truncate_and_are_deterministic():
@@ -198,7 +198,9 @@ def test_family_sampling_inputs_truncate_and_are_deterministic():
     z = mx.nd.random.normal(shape=(4, g.nz, 1, 1))
     first = g(*family.sampling_inputs(z)).asnumpy()
     np.testing.assert_array_equal(first, g(*family.sampling_inputs(z)).asnumpy())  # same z, same picture
-    np.testing.assert_array_equal(first[2:], g(*family.sampling_inputs(z[2:])).asnumpy())  # in any batch
+    # in any batch: the same inputs (noise drawn per sample), but oneDNN picks its kernels by batch size and ISA, so
+    # a batch of 2 may sum in another order than a batch of 4 (2.8e-6 apart on an AVX2-only CPU, 0 on AVX-512)
+    np.testing.assert_allclose(first[2:], g(*family.sampling_inputs(z[2:])).asnumpy(), rtol=1e-5, atol=1e-5)
     w_only = create_family("stylegan", (3, 16, 16), dict(TINY, noise=False))
     g_plain = tiny_generator(noise=False)
     g_plain.w_avg.set_data(mx.nd.array(np.linspace(-1, 1, g.w_dim)))

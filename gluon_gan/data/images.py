@@ -5,17 +5,29 @@ The tutorial's transform is: resize to 64x64 (bilinear), HWC -> CHW, scale with
 JPEGs takes minutes, so the resized uint8 CHW array is cached on disk (keyed on
 the file list, sizes and mtimes); the float scaling is exact from uint8 and is
 done per batch, on the device.
+
+Files that cannot be trained on are skipped with one warning that counts them
+by reason (dangling symlink, symlink loop, a header claiming more pixels than
+Pillow's decompression-bomb limit, a truncated JPEG or PNG, undecodable), and
+the count is repeated when the run ends (:data:`SKIPPED`).
 """
+import collections
+import errno
 import hashlib
+import io
+import json
 import logging
 import os
+import warnings
 
 import mxnet as mx
 import numpy as np
+from PIL import Image, ImageFile
 from tqdm import tqdm
 
 from ..errors import GluonGanError
 from ..files.atomic import save_array
+from ..files.records import write_json
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +55,100 @@ def list_images(root):
     return found
 
 
+class SkippedImage(ValueError):
+    """An image file that is not trained on; ``str()`` is the reason, short (``"truncated"``)."""
+
+
 def decode_image(path):
-    """Decode any JPEG/PNG/BMP to an RGB uint8 HWC ``NDArray``.
+    """Decode any JPEG/PNG/BMP to an RGB uint8 HWC ``NDArray``; :class:`SkippedImage` if it must not be used.
 
     OpenCV (inside MXNet) converts grey by replicating the channel -- the
-    tutorial's tiling -- drops alpha and converts CMYK JPEGs.
+    tutorial's tiling -- drops alpha and converts CMYK JPEGs. It would also try
+    to allocate whatever a header claims, and it decodes a truncated JPEG or PNG
+    with the missing part filled in grey, so :func:`check_image` looks first.
     """
     with open(path, "rb") as f:
         buf = f.read()
     if not buf:
-        raise ValueError("empty file")
+        raise SkippedImage("empty")
+    check_image(buf)
     return mx.image.imdecode(buf, flag=1, to_rgb=True)
+
+
+def check_image(buf):
+    """Raise :class:`SkippedImage` for an encoded image that claims too many pixels or is truncated.
+
+    Pillow reads only the header to get the size (its ``MAX_IMAGE_PIXELS`` guard, 89 million pixels by default).
+    A JPEG that does not end with its end-of-image marker, or a PNG without its ``IEND`` chunk, is decoded strictly
+    by Pillow to tell trailing bytes from a truncation (rare, so the cost does not matter).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(buf))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise SkippedImage("too large") from None
+    except Exception:  # noqa: BLE001 - not Pillow's to judge: OpenCV decides whether it can read it
+        return
+    ended = {"JPEG": buf.rstrip(b"\0\r\n ").endswith(b"\xff\xd9"), "PNG": b"IEND" in buf[-12:]}
+    if ended.get(img.format, True):
+        return
+    strict, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        img.load()
+    except Exception:  # noqa: BLE001 - "image file is truncated", "broken PNG file", ...
+        raise SkippedImage("truncated") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = strict
+
+
+class SkippedFiles:
+    """The image files skipped by the loads of this process, by reason, so a run can count them again at its end."""
+
+    def __init__(self):
+        self.files = collections.OrderedDict()  # path -> reason
+
+    def add(self, path, reason):
+        self.files[path] = reason
+
+    def clear(self):
+        self.files.clear()
+
+    def summary(self, paths=None):
+        """``"2 truncated (e.g. a.jpg), 1 dangling symlink (b.png)"``, over ``paths`` (default: all), or ``""``."""
+        by_reason = collections.OrderedDict()
+        for path, reason in self.files.items():
+            if paths is None or path in paths:
+                by_reason.setdefault(reason, []).append(path)
+        return ", ".join("%d %s (%s%s)" % (len(found), reason, "e.g. " if len(found) > 1 else "", found[0])
+                         for reason, found in by_reason.items())
+
+    def __len__(self):
+        return len(self.files)
+
+
+SKIPPED = SkippedFiles()
+
+
+def _stat_problem(path):
+    """Why ``path`` cannot be opened (a dangling symlink, a symlink loop, ...), or ``None`` if it can."""
+    try:
+        os.stat(path)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "symlink loop"
+        if err.errno == errno.ENOENT and os.path.islink(path):
+            return "dangling symlink"
+        return err.strerror or "unreadable"
+    return None
+
+
+def _warn_skipped(skipped, total, root):
+    """One warning line for the files of one folder that are not trained on (``skipped``: path -> reason)."""
+    for path, reason in skipped.items():
+        SKIPPED.add(path, reason)
+    if skipped:
+        log.warning("skipped %d of %d image files under %s: %s", len(skipped), total, root, SKIPPED.summary(skipped))
 
 
 def resize(img, height, width):
@@ -125,39 +220,57 @@ def _cache_key(paths, root, size):
 def load_image_folder(root, size=64, cache_dir=None, progress=True):
     """All images under ``root`` as one uint8 array of shape (N, 3, size, size).
 
-    Unreadable files are skipped and reported in one warning line. The result is
-    cached in ``cache_dir`` so the next run with unchanged files loads in seconds.
+    Files that cannot be used are skipped and counted in one warning line (see
+    :func:`check_image`). The result is cached in ``cache_dir`` (with the list of
+    skipped files beside it) so the next run with unchanged files loads in seconds.
     """
     paths = list_images(root)
     if not paths:
         raise GluonGanError("no images (%s) found under %s" % ("/".join(IMAGE_EXTENSIONS), root))
+    total, skipped = len(paths), collections.OrderedDict()
+    for path in paths:
+        problem = _stat_problem(path)
+        if problem:
+            skipped[path] = problem
+    paths = [p for p in paths if p not in skipped]
     cache_dir = cache_dir or default_cache_dir()
     cache_path = os.path.join(cache_dir, "images-%s.npy" % _cache_key(paths, root, size))
-    if os.path.exists(cache_path):
+    skipped_path = cache_path[:-len(".npy")] + ".skipped.json"
+    if paths and os.path.exists(cache_path):
         try:
             images = np.load(cache_path)
-            log.info("loaded %d images from cache %s", len(images), cache_path)
-            return images
+            if os.path.exists(skipped_path):
+                with open(skipped_path) as f:
+                    skipped.update(json.load(f))
         except (OSError, ValueError) as err:
             log.warning("ignoring unreadable cache %s (%s); decoding again", cache_path, err)
+        else:
+            _warn_skipped(skipped, total, root)
+            log.info("loaded %d images from cache %s", len(images), cache_path)
+            return images
 
     images = np.empty((len(paths), 3, size, size), dtype=np.uint8)
-    count, bad = 0, []
+    count, undecodable = 0, collections.OrderedDict()
     with tqdm(total=len(paths), desc="decoding images", unit="img", disable=None if progress else True,
               leave=False) as bar:
         for path in paths:
             try:
                 images[count] = resize_to_chw(decode_image(path), size).asnumpy()
                 count += 1
+            except SkippedImage as err:
+                undecodable[path] = str(err)
             except (mx.base.MXNetError, ValueError, OSError):
-                bad.append(path)
+                undecodable[path] = "undecodable"
             bar.update()
-    if bad:
-        log.warning("skipped %d unreadable image file(s), e.g. %s", len(bad), bad[0])
+    skipped.update(undecodable)
+    _warn_skipped(skipped, total, root)
     if count == 0:
-        raise GluonGanError("none of the %d image files under %s could be decoded" % (len(paths), root))
+        raise GluonGanError("none of the %d image files under %s could be used (%s)"
+                            % (total, root, SKIPPED.summary(skipped)))
     images = images[:count]
     save_array(images, cache_path)
+    if undecodable:
+        write_json(skipped_path, undecodable)
     log.info("decoded %d images from %s (cached in %s)", count, root, cache_path)
     return images
 

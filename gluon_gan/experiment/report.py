@@ -10,6 +10,7 @@ import base64
 import datetime
 import html
 import io
+import logging
 import os
 import tempfile
 import urllib.parse
@@ -25,6 +26,9 @@ from ..files.records import read_json
 from .monitor import sample_grids
 from ..files.plotting import plot_training_curves, plt
 from ..files import rundir
+from ..files.runlock import holder, is_locked
+
+log = logging.getLogger(__name__)
 
 REPORT_NAME = rundir.REPORT
 # Rule of thumb for the warning line, not a test: see docs/evaluation.md.
@@ -40,6 +44,15 @@ figcaption { font-size: 0.85em; color: #555; }
 .warn { background: #fff3cd; border: 1px solid #e0c060; padding: 0.5em 1em; }
 .thumbs img { width: 180px; image-rendering: pixelated; }
 """
+
+
+def _read_or_note(read, problems):
+    """``read()``, or ``None`` with its one-line error added to ``problems``."""
+    try:
+        return read()
+    except GluonGanError as err:
+        problems.append(str(err))
+        return None
 
 
 def _load_json(path, what):
@@ -125,7 +138,7 @@ def _diversity_plot(rows):
 def _settings_section(page, config):
     page.add("<h2>Settings</h2>")
     if config is None:
-        page.add("<p>No readable config.json in this run.</p>")
+        page.add("<p>No readable config.json in this run (see the warning at the top).</p>")
         return
     page.add(_table(("setting", "value"), sorted(config.items())))
 
@@ -239,9 +252,17 @@ def write_report(run_dir, embed=False, path=None):
     if not any(os.path.exists(os.path.join(run_dir, m)) for m in markers):
         raise GluonGanError("%s does not look like a training run (none of %s in it)"
                             % (run_dir, ", ".join(markers)))
+    problems = []  # damaged files: said at the top of the page and on the console, never silently left out
     config, damaged = _load_json(os.path.join(run_dir, rundir.CONFIG), "run record")
+    if damaged:
+        problems.append(damaged)
+    elif config is not None and not isinstance(config, dict):
+        problems.append("run record %s is damaged (not a JSON object of settings)" % os.path.join(run_dir, rundir.CONFIG))
+        config = None
     found = find_checkpoint(run_dir)
-    state = read_state(found) if found else None
+    state = _read_or_note(lambda: read_state(found), problems) if found else None
+    for problem in problems:
+        log.warning("%s; the report leaves out what it held", problem)
     out = path or os.path.join(run_dir, REPORT_NAME)
     page = _Page(run_dir, embed, os.path.dirname(os.path.abspath(out)))
     title = "gluon-gan run: %s" % os.path.basename(os.path.abspath(run_dir))
@@ -252,8 +273,11 @@ def write_report(run_dir, embed=False, path=None):
                                                       state.get("step", 0))) if state else "no checkpoint yet"
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     page.add("<p>%s. Report written %s.</p>" % (html.escape(done), when))
-    if damaged:
-        page.add("<p><b>The run record cannot be read:</b> %s. Its settings are missing below.</p>" % html.escape(damaged))
+    if is_locked(run_dir):
+        page.add("<p>This run is training now (PID %s); the page shows its last complete epoch.</p>"
+                 % html.escape(str(holder(run_dir))))
+    for problem in problems:
+        page.add('<p class="warn">%s; this report leaves out what it held.</p>' % html.escape(problem))
     _what_section(page, config)
     _pictures_section(page)
     _figures_section(page)

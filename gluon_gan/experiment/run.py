@@ -11,6 +11,7 @@ Everything a run writes goes under ``config.out``::
     diversity.csv                            sample diversity vs real images, after every epoch
     training_progress.gif                    the epoch grids animated, at the end
 """
+import contextlib
 import logging
 import os
 
@@ -18,10 +19,12 @@ import mxnet as mx
 
 from .. import families
 from ..data.datasets import get_dataset, load_training_images
+from ..data.images import SKIPPED
 from ..errors import GluonGanError
 from ..evaluation.diversity import DiversityLog
 from ..evaluation.yardsticks import get_yardstick
 from ..files import checkpoint, rundir
+from ..files.runlock import RunLock
 from ..files.records import write_json
 from ..runtime import parse_contexts
 from ..training import distributed
@@ -85,19 +88,20 @@ def build_networks(family, config, ctx, initial_weights=False):
     return netG, netD
 
 
-def _prepare_out_dir(config):
+def _prepare_out_dir(config, rank=0):
     """Refuse to overwrite a trained run; on --resume, adopt the run's architecture settings.
 
     Runs before :func:`resolve`, so the defaults that follow from an adopted family are that family's.
+    Returns the checkpoint to resume from and its state (read back whole, see
+    :func:`~gluon_gan.files.checkpoint.resume_point`), ``(None, None)`` for a fresh start.
     """
     if config.out is None:
         config.out = default_out(config)
-    found = checkpoint.find_checkpoint(config.out)
     if config.resume:
+        found, state = checkpoint.resume_point(config.out, keep_aside=rank == 0)
         if found is None:  # killed before its first checkpoint: the same command must still work
             log.info("--resume: no complete checkpoint in %s yet; starting the run from the beginning", config.out)
             return None, None
-        state = checkpoint.read_state(found)
         saved = resolve(config_from_record(state.get("config", {})))
         for key in ARCHITECTURE_KEYS:
             given = getattr(config, key)
@@ -106,9 +110,14 @@ def _prepare_out_dir(config):
                     log.info("resume: using %s=%r from the checkpoint", key, getattr(saved, key))
                 setattr(config, key, getattr(saved, key))
         return found, state
+    found = checkpoint.find_checkpoint(config.out)
     if found is not None:
-        raise GluonGanError("%s already holds a trained run (epoch %d); pass --resume to continue it "
-                            "or --out DIR for a new run" % (config.out, checkpoint.read_state(found)["epoch"]))
+        try:
+            what = " (epoch %d)" % checkpoint.read_state(found)["epoch"]
+        except GluonGanError:  # damaged: still a run not to overwrite
+            what = ""
+        raise GluonGanError("%s already holds a trained run%s; pass --resume to continue it "
+                            "or --out DIR for a new run" % (config.out, what))
     return None, None
 
 
@@ -116,15 +125,27 @@ def train(config, callbacks=()):
     """Run training as configured; returns the final state dict (epoch, step, ...).
 
     ``callbacks`` run on every worker after the built-in ones, which under
-    ``dist_sync`` run on rank 0 only (one writer for checkpoints, grids, metrics).
+    ``dist_sync`` run on rank 0 only (one writer for checkpoints, grids, metrics). Rank 0 holds the run
+    directory's lock (:mod:`gluon_gan.files.runlock`) from before it reads a checkpoint until it ends.
     """
-    found, state = _prepare_out_dir(config)
+    if config.out is None:
+        config.out = default_out(config)
+    ctx = parse_contexts(config.ctx)
+    kv = distributed.create_kvstore(config.kvstore)
+    SKIPPED.clear()
+    with RunLock(config.out) if distributed.rank(kv) == 0 else contextlib.nullcontext():
+        result = _train(config, callbacks, ctx, kv)
+    if len(SKIPPED):  # said when the images were loaded, and again here where a user looks last
+        log.warning("%d image file(s) were skipped, not trained on: %s", len(SKIPPED), SKIPPED.summary())
+    return result
+
+
+def _train(config, callbacks, ctx, kv):
+    rank, workers = distributed.rank(kv), distributed.num_workers(kv)
+    found, state = _prepare_out_dir(config, rank)
     resolve(config)
     if config.tensorboard:
         require_tensorboardx()  # before any data is fetched
-    ctx = parse_contexts(config.ctx)
-    kv = distributed.create_kvstore(config.kvstore)
-    rank, workers = distributed.rank(kv), distributed.num_workers(kv)
     if workers > 1 and config.d_skip_below is not None:
         # each worker would decide from its own shard's loss; a worker that skips pushes no gradients and
         # dist_sync waits for it forever

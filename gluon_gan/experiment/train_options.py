@@ -13,8 +13,8 @@ import dataclasses
 from .. import families
 from ..errors import GluonGanError
 from ..files.records import read_json
-from .config import TrainConfig, config_from_record
-from ..options import HelpFormatter, add_dataclass_arguments, check_bounds, values_from_args
+from .config import LEGACY_DCGAN_KEYS, RECORD_KEYS, TrainConfig, config_from_record
+from ..options import HelpFormatter, add_dataclass_arguments, check_bounds, check_values, values_from_args
 
 NOT_FROM_RECORD = ("out", "resume")  # a re-run chooses its own directory and whether it continues one
 
@@ -23,6 +23,8 @@ def _read_config_file(path):
     record = read_json(path, "--config")
     if not isinstance(record, dict):
         raise GluonGanError("--config %s is not a JSON run record" % path)
+    check_values(TrainConfig, record, "--config %s" % path,
+                 allowed=RECORD_KEYS + (() if "model" in record else LEGACY_DCGAN_KEYS))
     return config_from_record(record)
 
 
@@ -48,6 +50,7 @@ def parse_train_args(argv=None, description=None, model=None, defaults=None, ski
     cls = families.get_family_class(name)
     if known.config and recorded.model != name:
         option_defaults = {}  # another family's options do not apply
+    check_values(cls.Options, option_defaults, "--config %s: model_options" % known.config)
 
     parser = argparse.ArgumentParser(description=description, formatter_class=HelpFormatter)
     if not model:

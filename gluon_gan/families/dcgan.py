@@ -11,6 +11,7 @@ import dataclasses
 
 from mxnet.gluon import nn
 
+from ..errors import GluonGanError
 from ..nn import spectral
 from ..nn.mxnet_fixes import OneChannelSafeConv2DTranspose
 from ..options import option
@@ -105,6 +106,13 @@ class DCGAN(ModelFamily):
     name = "dcgan"
     Options = DCGANOptions
     summary = "the Gluon tutorial's DCGAN (64x64 by default; any power-of-two size, grey or RGB)"
+
+    def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
+        super().__init__(image_shape, options, loss, spectral_norm)
+        try:
+            _stages(self.image_shape[1])
+        except ValueError as err:
+            raise GluonGanError("--image-size %s: %s" % (self.image_shape[1], err)) from None
 
     @classmethod
     def train_shape(cls, options, data_shape):

@@ -1,11 +1,14 @@
 """Files that appear whole or not at all: write to a temporary name, flush, rename into place.
 
-A process killed at any moment leaves either the old file or the new one, never half of either.
+A process killed at any moment leaves either the old file or the new one, never half of either; a write the
+disk refuses (full, read-only) removes its temporary file and is a one-line error naming the file.
 """
 import os
 import tempfile
 
 import numpy as np
+
+from ..errors import GluonGanError, write_error
 
 
 def atomic_write(path, write):
@@ -14,16 +17,24 @@ def atomic_write(path, write):
     The file gets the permissions a plain ``open(path, "w")`` would give (``mkstemp`` makes its
     temporary file private), so weights and pictures stay readable by whoever the umask allows.
     """
+    shown = path
     path = os.path.abspath(path)  # "a/../b" is fine even where "a" does not exist yet
     directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    if os.path.isdir(path):
+        raise GluonGanError("cannot write %s: it is a directory; name a file" % shown)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as err:
+        raise write_error(shown, err) from None
     os.close(fd)
     try:
         write(tmp)
         fsync_file(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as err:  # a full or read-only disk: one line naming the file; the old file stays
+        raise write_error(shown, err) from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -7,7 +7,9 @@ CONFIG = "config.json"                       # the run record: settings, family,
 G_PARAMS = "Generator.params"                # the latest weights, the tutorial's file names
 D_PARAMS = "discriminator.params"
 EMA_PARAMS = "Generator_ema.params"          # the EMA generator, for families that keep one
-CHECKPOINT = "checkpoint"                    # checkpoint/, swapped in through checkpoint.tmp/ and checkpoint.old/
+CHECKPOINT = "checkpoint"                    # checkpoint/, swapped in through checkpoint.tmp/; checkpoint.old/ is
+                                             # the one before, checkpoint.damaged/ one that failed to read back
+LOCK = "train.lock"                          # flock'ed by the run training here; holds its PID
 METRICS = "metrics.csv"                      # one row per logged iteration
 DIVERSITY = "diversity.csv"                  # the mode-collapse signal per epoch
 FASHION_QUALITY = "fashion_quality.csv"      # the Fashion-MNIST yardstick per epoch

@@ -31,7 +31,7 @@ def load_image(path, what="image"):
     try:
         with Image.open(path) as img:
             rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise GluonGanError("cannot read %s %s: %s" % (what, path, str(err).splitlines()[0] if str(err) else
                                                        type(err).__name__)) from None
     if rgb.shape[0] < 1 or rgb.shape[1] < 1:
