@@ -317,10 +317,12 @@ def test_r1_value_matches_autograd_and_its_weight_gradient_matches_finite_differ
 
 
 def test_family_r1_regulariser_on_a_batchnorm_free_discriminator():
-    plain = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4), loss=get_loss("bce"))
+    plain = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4, r1_gamma=0, discriminator="dcgan"),
+                          loss=get_loss("bce"))
     assert plain.regularizer(None, None, None) is None
     assert any(isinstance(b, nn.BatchNorm) for b in plain.build_discriminator()._children.values())
-    family = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4, r1_gamma=2.0), loss=get_loss("bce"))
+    family = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4, r1_gamma=2.0, discriminator="dcgan"),
+                           loss=get_loss("bce"))
     d = family.build_discriminator()
     assert not any(isinstance(b, nn.BatchNorm) for b in d._children.values())
     family.initialize(d, mx.cpu())
@@ -407,9 +409,10 @@ def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
 
 
 def test_lazy_r1_runs_every_kth_d_step_with_k_times_the_weight():
-    every = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0), loss=get_loss("bce"))
-    lazy = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0, r1_interval=3),
-                         loss=get_loss("bce"))
+    every = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0, discriminator="dcgan"),
+                          loss=get_loss("bce"))
+    lazy = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0, r1_interval=3,
+                                                     discriminator="dcgan"), loss=get_loss("bce"))
     d = every.initialize(every.build_discriminator(), mx.cpu())
     x = (mx.nd.random.normal(shape=(2, 1, 8, 8)),)
     base = every.regularizer(d, x, x).asnumpy()

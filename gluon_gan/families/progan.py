@@ -13,12 +13,14 @@ fade-in blended between the new and the previous resolution exactly as G's
 output is. Sample grids upscale (nearest) to the final size, so growth shows.
 """
 import dataclasses
+import math
 
 import mxnet as mx
 
 from ..data import ImageBatches
 from ..errors import GluonGanError
-from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
+from ..growing import (INPUT_BIASES, PAPER_INPUT_GAIN, ProgressiveDiscriminator, ProgressiveGenerator, per_stage,
+                       resolution)
 from ..layers import blend, downsample, upsample
 from ..losses import WGANGPLoss
 from ..options import option
@@ -44,6 +46,11 @@ class ProGANOptions:
                                  "scores stay near 0", min=0)
     ema_decay: float = option(0.999, "pictures come from an exponential moving average of G's weights with this "
                                      "decay per G update (Generator_ema.params); 0: from G itself", min=0)
+    input_bias: str = option("channel", "G's first (dense) layer: one bias per feature map added after the reshape "
+                                        "to 4x4 (channel, the authors' code) or one per output (position, runs "
+                                        "recorded before this option)", choices=list(INPUT_BIASES))
+    input_gain: float = option(PAPER_INPUT_GAIN, "He gain of G's first (dense) layer (the authors' code: sqrt(2)/4; "
+                                                 "runs recorded before this option: sqrt(2))", positive=True)
 
 
 PAPER_ADAM = ("adam", {"learning_rate": 1e-3, "beta1": 0.0, "beta2": 0.99, "epsilon": 1e-8})
@@ -149,6 +156,7 @@ class ProGAN(PyramidFamily):
     summary = "progressive growing of GANs (Karras et al. 2018): 4x4 doubling to --image-size, fade-in per stage"
     # The paper: WGAN-GP, one critic step per G step, Adam(0.001, beta1=0, beta2=0.99, eps=1e-8).
     defaults = {"loss": "wgan-gp", "batch_size": 16, "optimizer": PAPER_ADAM}
+    record_defaults = {"input_bias": "position", "input_gain": math.sqrt(2.0)}  # how earlier runs were built
 
     def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
         if type(loss) is WGANGPLoss:  # the paper's critic steps and optimiser (the loop trains with family.loss)
@@ -162,7 +170,9 @@ class ProGAN(PyramidFamily):
 
     # ---- networks -----------------------------------------------------------------------------------
     def build_generator(self):
-        return self._track(ProgressiveGenerator(self.options.nz, self.widths, nc=self.image_shape[0]))
+        o = self.options
+        return self._track(ProgressiveGenerator(o.nz, self.widths, nc=self.image_shape[0], input_bias=o.input_bias,
+                                                input_gain=o.input_gain))
 
     def build_discriminator(self):
         self.check_no_spectral_norm()
