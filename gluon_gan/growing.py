@@ -19,6 +19,7 @@ import math
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
+from .blur import Blur
 from .errors import GluonGanError
 from .layers import (Downsample, EqConv2D, EqDense, MinibatchStdDev, blend, downsample, leaky, parameter_value,
                      pixel_norm, quiet_unused_parameters, set_trainable, upsample)
@@ -128,12 +129,27 @@ def from_rgb(nc, width):
     return layer
 
 
-def critic_block(in_width, width, out_width):
-    """conv 3x3, conv 3x3 (each LeakyReLU), then 2x2 average pooling: halves the size."""
+POOL_ORDERS = ("conv-pool-act", "conv-act-pool")
+
+
+def critic_block(in_width, width, out_width, pool_order="conv-act-pool", blur=False):
+    """conv 3x3 + LeakyReLU, [blur,] conv 3x3, LeakyReLU and 2x2 average pooling in ``pool_order``: halves the size.
+
+    ``conv-pool-act`` pools the second convolution's output before its
+    activation, as the authors' ProGAN and StyleGAN code do (their fused
+    ``conv2d_downscale2d``, then bias and LeakyReLU); ``conv-act-pool`` pools
+    after it, as ProGAN's paper table and BMSG-GAN's code. ``blur`` is
+    StyleGAN's low-pass filter before the downsampling convolution.
+    """
+    if pool_order not in POOL_ORDERS:
+        raise GluonGanError("the pooling order is one of %s, not %r" % (", ".join(POOL_ORDERS), pool_order))
     block = nn.HybridSequential()
     with block.name_scope():
-        block.add(EqConv2D(width, 3, 1, 1, in_channels=in_width), leaky(),
-                  EqConv2D(out_width, 3, 1, 1, in_channels=width), leaky(), Downsample())
+        block.add(EqConv2D(width, 3, 1, 1, in_channels=in_width), leaky())
+        if blur:
+            block.add(Blur(width))
+        block.add(EqConv2D(out_width, 3, 1, 1, in_channels=width))
+        block.add(*((Downsample(), leaky()) if pool_order == "conv-pool-act" else (leaky(), Downsample())))
     return block
 
 
@@ -267,7 +283,7 @@ class ProgressiveDiscriminator(_Staged):
 
     _rgb_attribute = "from_rgb"
 
-    def __init__(self, widths, nc=3, group_size=0, **kwargs):
+    def __init__(self, widths, nc=3, group_size=0, pool_order="conv-pool-act", **kwargs):
         super().__init__(len(widths), **kwargs)
         self.widths, self.nc = list(widths), nc
         with self.name_scope():
@@ -279,7 +295,7 @@ class ProgressiveDiscriminator(_Staged):
             with self.blocks.name_scope():
                 self.blocks.add(critic_output_block(self.widths[0], self.widths[0], group_size))
                 for prev, width in zip(self.widths, self.widths[1:]):
-                    self.blocks.add(critic_block(width, width, prev))
+                    self.blocks.add(critic_block(width, width, prev, pool_order))
 
     def taped_forward(self, F, x, param):
         s = self._stage

@@ -18,7 +18,7 @@ from gluon_gan.sampling import latent, load_generator
 
 NEW_FIELDS = {
     "stylegan": {"blur": False, "width_rule": "halved", "discriminator": "dcgan", "mbstd_group": 4},
-    "progan": {"input_bias": "position", "input_gain": math.sqrt(2.0)},
+    "progan": {"input_bias": "position", "input_gain": math.sqrt(2.0), "pool_order": "conv-act-pool"},
     "msggan": {"input_bias": "position", "input_gain": math.sqrt(2.0)},
 }
 SMALL = {

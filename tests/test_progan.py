@@ -447,3 +447,33 @@ def test_input_layer_has_one_bias_per_channel_after_the_reshape_and_the_authors_
     assert (options.input_bias, options.input_gain) == ("channel", math.sqrt(2) / 4)
     options = create_family("msggan", (1, 8, 8), {"image_size": 8}).options
     assert (options.input_bias, options.input_gain) == ("channel", math.sqrt(2))  # BMSG-GAN's transposed conv
+
+
+def test_critic_pools_before_the_activation_as_the_authors_fused_conv_and_after_it_as_earlier_runs():
+    """D_paper's Conv1_down is act(bias(downscale(conv(x)))) (fused); earlier runs (and BMSG-GAN) pooled after."""
+    from gluon_gan.growing import critic_block
+    rs = np.random.RandomState(0)
+    x = mx.nd.array(rs.normal(size=(2, 3, 8, 8)))
+    outs = {}
+    for order in ("conv-pool-act", "conv-act-pool"):
+        block = critic_block(3, 4, 5, order)
+        block.initialize()
+        for p in block.collect_params().values():
+            p.set_data(mx.nd.array(np.random.RandomState(1).normal(size=p.shape)))
+        kinds = [type(l).__name__ for l in block._children.values()]
+        h = block[1](block[0](x))
+        conv = block[2](h).asnumpy()
+        pooled = conv.reshape(2, 5, 4, 2, 4, 2).mean(axis=(3, 5))
+        lrelu = lambda a: np.where(a > 0, a, 0.2 * a)  # noqa: E731
+        if order == "conv-pool-act":
+            assert kinds == ["EqConv2D", "LeakyReLU", "EqConv2D", "Downsample", "LeakyReLU"]
+            expected = lrelu(pooled)
+        else:
+            assert kinds == ["EqConv2D", "LeakyReLU", "EqConv2D", "LeakyReLU", "Downsample"]
+            expected = lrelu(conv).reshape(2, 5, 4, 2, 4, 2).mean(axis=(3, 5))
+        outs[order] = block(x).asnumpy()
+        np.testing.assert_allclose(outs[order], expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(outs["conv-pool-act"], outs["conv-act-pool"], atol=1e-3)
+    assert create_family("progan", (1, 8, 8), {"image_size": 8}).options.pool_order == "conv-pool-act"
+    with pytest.raises(GluonGanError, match="pooling order"):
+        critic_block(3, 4, 5, "pool-first")

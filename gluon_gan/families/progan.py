@@ -19,8 +19,8 @@ import mxnet as mx
 
 from ..data import ImageBatches
 from ..errors import GluonGanError
-from ..growing import (INPUT_BIASES, PAPER_INPUT_GAIN, ProgressiveDiscriminator, ProgressiveGenerator, per_stage,
-                       resolution)
+from ..growing import (INPUT_BIASES, PAPER_INPUT_GAIN, POOL_ORDERS, ProgressiveDiscriminator, ProgressiveGenerator,
+                       per_stage, resolution)
 from ..layers import blend, downsample, upsample
 from ..losses import WGANGPLoss
 from ..options import option
@@ -46,6 +46,10 @@ class ProGANOptions:
                                  "scores stay near 0", min=0)
     ema_decay: float = option(0.999, "pictures come from an exponential moving average of G's weights with this "
                                      "decay per G update (Generator_ema.params); 0: from G itself", min=0)
+    pool_order: str = option("conv-pool-act", "order of D's downsampling: pool the second conv before its "
+                                              "LeakyReLU (conv-pool-act, the authors' code) or after it "
+                                              "(conv-act-pool, the paper's table; runs recorded before this option)",
+                             choices=list(POOL_ORDERS))
     input_bias: str = option("channel", "G's first (dense) layer: one bias per feature map added after the reshape "
                                         "to 4x4 (channel, the authors' code) or one per output (position, runs "
                                         "recorded before this option)", choices=list(INPUT_BIASES))
@@ -156,7 +160,8 @@ class ProGAN(PyramidFamily):
     summary = "progressive growing of GANs (Karras et al. 2018): 4x4 doubling to --image-size, fade-in per stage"
     # The paper: WGAN-GP, one critic step per G step, Adam(0.001, beta1=0, beta2=0.99, eps=1e-8).
     defaults = {"loss": "wgan-gp", "batch_size": 16, "optimizer": PAPER_ADAM}
-    record_defaults = {"input_bias": "position", "input_gain": math.sqrt(2.0)}  # how earlier runs were built
+    # how runs recorded before these options were built
+    record_defaults = {"input_bias": "position", "input_gain": math.sqrt(2.0), "pool_order": "conv-act-pool"}
 
     def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
         if type(loss) is WGANGPLoss:  # the paper's critic steps and optimiser (the loop trains with family.loss)
@@ -177,7 +182,8 @@ class ProGAN(PyramidFamily):
     def build_discriminator(self):
         self.check_no_spectral_norm()
         return self._track(ProgressiveDiscriminator(self.widths, nc=self.image_shape[0],
-                                                    group_size=self.options.mbstd_group))
+                                                    group_size=self.options.mbstd_group,
+                                                    pool_order=self.options.pool_order))
 
     def _track(self, net):
         self._networks.append(net)

@@ -5,30 +5,12 @@ conv, LeakyReLU) at the top, then per resolution r down to 8: conv 3x3 to
 ``nf(r)`` with LeakyReLU, [blur,] conv 3x3 to ``nf(r/2)``, 2x2 average pooling,
 LeakyReLU; at 4x4 minibatch standard deviation, conv 3x3, a dense layer to
 ``nf(0) = min(fmap_base, fmap_max)`` (a 4x4 valid convolution here) and the
-linear score. Every layer is
-equalised. It is a plain sequence of layers the exact input-gradient
+linear score. Every layer is equalised. It is a plain sequence of layers the exact input-gradient
 construction knows (:mod:`gluon_gan.penalty`), so R1 differentiates exactly it.
 """
 from mxnet.gluon import nn
 
-from ..blur import Blur
-from ..growing import critic_output_block, from_rgb
-from ..layers import Downsample, EqConv2D, leaky
-
-
-def discriminator_block(in_width, width, out_width, blur=True):
-    """conv 3x3, LeakyReLU, [blur,] conv 3x3, 2x2 average pool, LeakyReLU: halves the size.
-
-    (The authors pool before the activation, ``act(downscale2d(conv2d(blur(x))))``;
-    ProGAN's block pools after it.)
-    """
-    block = nn.HybridSequential()
-    with block.name_scope():
-        block.add(EqConv2D(width, 3, 1, 1, in_channels=in_width), leaky())
-        if blur:
-            block.add(Blur(width))
-        block.add(EqConv2D(out_width, 3, 1, 1, in_channels=width), Downsample(), leaky())
-    return block
+from ..growing import critic_block, critic_output_block, from_rgb
 
 
 class StyleDiscriminator(nn.HybridSequential):
@@ -46,5 +28,5 @@ class StyleDiscriminator(nn.HybridSequential):
         with self.name_scope():
             self.add(from_rgb(nc, widths[resolutions[-1]]))
             for res in reversed(resolutions[1:]):
-                self.add(discriminator_block(widths[res], widths[res], widths[res // 2], blur=blur))
+                self.add(critic_block(widths[res], widths[res], widths[res // 2], "conv-pool-act", blur=blur))
             self.add(critic_output_block(widths[4], widths[4], group_size, dense_width=dense_width))
