@@ -73,7 +73,7 @@ class StyleGAN(EMASampling, ModelFamily):
 
     name = "stylegan"
     Options = StyleGANOptions
-    summary = "StyleGAN-style generator (mapping, AdaIN, noise, mixing, truncation, EMA); 32x32 by default"
+    summary = "StyleGAN (mapping, AdaIN, noise, blur, mixing, truncation, EMA; the paper's D with R1); 32x32 by default"
     # The paper's optimizer for both networks: Adam(0.001, beta1=0, beta2=0.99, eps=1e-8).
     defaults = {"loss": "bce", "optimizer": ("adam", {"learning_rate": 1e-3, "beta1": 0.0, "beta2": 0.99,
                                                       "epsilon": 1e-8})}
