@@ -69,3 +69,31 @@ def test_an_old_run_loads_its_own_architecture_and_draws_the_same_images(tmp_pat
     with pytest.raises(Exception):  # MXNet's shape-mismatch error
         new.build_generator().load_parameters(str(tmp_path / "run" / family.g_file))
 
+
+
+def test_an_old_stylegan_run_resumes_with_its_own_architecture(tmp_path):
+    """--resume reads the checkpoint's record: an old run continues with its DCGAN D, old widths and no blur."""
+    from conftest import write_images
+    from gluon_gan import checkpoint
+    folder, out = str(tmp_path / "data"), str(tmp_path / "run")
+    write_images(folder, 8, size=(16, 16), seed=2)
+    common = dict(model="stylegan", dataset="folder", data_dir=folder, cache_dir=str(tmp_path / "cache"), out=out,
+                  batch_size=4, seed=3, log_interval=1)
+    old = dict(SMALL["stylegan"], ndf=4, **NEW_FIELDS["stylegan"])
+    experiment.train(experiment.TrainConfig(epochs=1, model_options=old, **common))
+    state_path = os.path.join(checkpoint.find_checkpoint(out), checkpoint.STATE_JSON)
+    for path, records in ((os.path.join(out, "config.json"), lambda r: [r]), (state_path, lambda s: [s["config"]])):
+        with open(path) as f:
+            data = json.load(f)
+        for record in records(data):
+            for name in NEW_FIELDS["stylegan"]:  # written before these options existed
+                del record["model_options"][name]
+                del record["family"]["options"][name]
+        with open(path, "w") as f:
+            json.dump(data, f)
+    result = experiment.train(experiment.TrainConfig(epochs=2, resume=True, model_options=dict(SMALL["stylegan"]),
+                                                     **common))
+    assert result["epoch"] == 2
+    with open(os.path.join(out, "config.json")) as f:
+        options = json.load(f)["model_options"]
+    assert {k: options[k] for k in NEW_FIELDS["stylegan"]} == NEW_FIELDS["stylegan"]  # now written out
