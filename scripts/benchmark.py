@@ -68,7 +68,9 @@ def sgemm_peak_gflops(n=2048, repeats=5):
 def main(argv=None):
     args = parse_args(argv)
     import mxnet as mx
-    from gluon_gan import benchmark, checkpoint, data
+    from gluon_gan.bench import throughput as benchmark
+    from gluon_gan.data import images as data
+    from gluon_gan.files import checkpoint
     from gluon_gan.runtime import parse_contexts, usable_cores
 
     ctx = parse_contexts(args.ctx)

@@ -7,10 +7,10 @@ from mxnet.gluon import nn
 
 from gradcheck import autograd_input_gradient, finite_difference_check
 
-from gluon_gan import penalty
-from gluon_gan.blur import Blur
-from gluon_gan.layers import Downsample, EqConv2D
-from gluon_gan.stylegan.discriminator import StyleDiscriminator
+from gluon_gan.families.stylegan.discriminator import StyleDiscriminator
+from gluon_gan.nn import penalty
+from gluon_gan.nn.blur import Blur
+from gluon_gan.nn.layers import Downsample, EqConv2D
 
 
 def numpy_blur(x):

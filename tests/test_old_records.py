@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 
 from gluon_gan import experiment, families
-from gluon_gan.sampling import latent, load_generator
+from gluon_gan.experiment import load_generator
+from gluon_gan.experiment.config import run_record
+from gluon_gan.files import checkpoint
+from gluon_gan.training.sampling import latent
 
 NEW_FIELDS = {
     "stylegan": {"blur": False, "width_rule": "halved", "discriminator": "dcgan", "mbstd_group": 4},
@@ -42,7 +45,7 @@ def write_old_run(run_dir, model):
             p.set_data(p.data() + mx.nd.array(0.2 * rs.normal(size=p.shape)))
     os.makedirs(str(run_dir), exist_ok=True)
     g.save_parameters(os.path.join(str(run_dir), family.g_file))
-    record = experiment.run_record(config, family)
+    record = run_record(config, family)
     for name in NEW_FIELDS[model]:
         del record["model_options"][name]
         del record["family"]["options"][name]
@@ -74,7 +77,6 @@ def test_an_old_run_loads_its_own_architecture_and_draws_the_same_images(tmp_pat
 def test_an_old_stylegan_run_resumes_with_its_own_architecture(tmp_path):
     """--resume reads the checkpoint's record: an old run continues with its DCGAN D, old widths and no blur."""
     from conftest import write_images
-    from gluon_gan import checkpoint
     folder, out = str(tmp_path / "data"), str(tmp_path / "run")
     write_images(folder, 8, size=(16, 16), seed=2)
     common = dict(model="stylegan", dataset="folder", data_dir=folder, cache_dir=str(tmp_path / "cache"), out=out,
