@@ -52,7 +52,8 @@ def per_stage(text, stages, what):
 # ---- generator blocks ---------------------------------------------------------------------------------
 
 INPUT_BIASES = ("channel", "position")
-PAPER_INPUT_GAIN = math.sqrt(2.0) / 4  # the authors' G_paper overrides the dense layer's He gain so
+# ProGAN's G_paper lowers its first dense layer's He gain to this "to match the original Theano implementation"
+PAPER_INPUT_GAIN = math.sqrt(2.0) / 4
 
 
 class GeneratorInput(HybridBlock):
