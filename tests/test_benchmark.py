@@ -48,8 +48,9 @@ def test_benchmark_script_json_contract():
 def test_time_families_trains_each_family_through_the_loop():
     from gluon_gan.bench.throughput import time_families
     from gluon_gan.families import FAMILIES
-    tiny = {"dcgan": {"nz": 4, "ngf": 2, "ndf": 2}, "stylegan": {"nz": 4, "w_dim": 4, "mapping_layers": 1,
-                                                                 "fmap_base": 8, "fmap_max": 2, "ndf": 2}}
+    tiny = {"dcgan": {"nz": 4, "ngf": 2, "ndf": 2},
+            "stylegan": {"nz": 4, "w_dim": 4, "mapping_layers": 1, "fmap_base": 8, "fmap_max": 2, "ndf": 2,
+                         "mbstd_group": 2}}
     results = time_families(["dcgan", "stylegan"], (1, 8, 8), batch_size=2, iters=2, repeats=2, options=tiny)
     assert set(results) == {"dcgan", "stylegan"} <= set(FAMILIES)
     for median, rates in results.values():

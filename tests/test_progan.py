@@ -412,3 +412,68 @@ def test_ema_copy_follows_g_by_the_ramped_decay_and_grows_with_it():
     fam.load_state({"images_shown": 8 + 4})  # both networks move to the 8x8 fade-in
     assert (ema.current_stage, ema.current_alpha) == (1, 0.5) == (g.current_stage, g.current_alpha)
     assert create_family("progan", (3, 16, 16), dict(TINY, ema_decay=0)).extra_networks(g, mx.cpu()) == {}
+
+
+def test_input_layer_has_one_bias_per_channel_after_the_reshape_and_the_authors_gain():
+    """ProGAN's G_paper: dense(pixel_norm(z), gain=sqrt(2)/4) -> reshape (width, 4, 4) -> + bias[c] -> LeakyReLU ->
+    pixel norm -> conv 3x3; by hand, against the per-position variant earlier runs were built with."""
+    from gluon_gan.families.growing import GeneratorInput
+    rs = np.random.RandomState(0)
+    z = rs.normal(size=(3, 5, 1, 1))
+
+    def pn(h):
+        return h / np.sqrt((h ** 2).mean(axis=1, keepdims=True) + 1e-8)
+
+    def lrelu(h):
+        return np.where(h > 0, h, 0.2 * h)
+
+    for kind, gain, bias_shape in (("channel", math.sqrt(2) / 4, (2,)), ("position", math.sqrt(2), (32,))):
+        block = GeneratorInput(5, 2, bias=kind, gain=gain)
+        block.initialize()
+        for p in block.collect_params().values():
+            p.set_data(mx.nd.array(rs.normal(size=p.shape)))
+        names = sorted(block._collect_params_with_prefix())
+        bias = (block.bias if kind == "channel" else block.dense.bias).data().asnumpy()
+        assert bias.shape == bias_shape and ("bias" in names) == (kind == "channel")
+        w = block.dense.weight.data().asnumpy() * gain / math.sqrt(5)
+        h = (pn(z).reshape(3, 5) @ w.T).reshape(3, 2, 4, 4)
+        h = h + (bias[None, :, None, None] if kind == "channel" else bias.reshape(1, 2, 4, 4))
+        h = pn(lrelu(h))
+        expected = pn(lrelu(block.conv(mx.nd.array(h)).asnumpy()))
+        np.testing.assert_allclose(block(mx.nd.array(z)).asnumpy(), expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(GluonGanError, match="channel, position"):
+        GeneratorInput(5, 2, bias="pixel")
+    options = create_family("progan", (1, 8, 8), {"image_size": 8}).options
+    assert (options.input_bias, options.input_gain) == ("channel", math.sqrt(2) / 4)
+    options = create_family("msggan", (1, 8, 8), {"image_size": 8}).options
+    assert (options.input_bias, options.input_gain) == ("channel", math.sqrt(2))  # BMSG-GAN's transposed conv
+
+
+def test_critic_pools_before_the_activation_as_the_authors_fused_conv_and_after_it_as_earlier_runs():
+    """D_paper's Conv1_down is act(bias(downscale(conv(x)))) (fused); earlier runs (and BMSG-GAN) pooled after."""
+    from gluon_gan.families.growing import critic_block
+    rs = np.random.RandomState(0)
+    x = mx.nd.array(rs.normal(size=(2, 3, 8, 8)))
+    outs = {}
+    for order in ("conv-pool-act", "conv-act-pool"):
+        block = critic_block(3, 4, 5, order)
+        block.initialize()
+        for p in block.collect_params().values():
+            p.set_data(mx.nd.array(np.random.RandomState(1).normal(size=p.shape)))
+        kinds = [type(l).__name__ for l in block._children.values()]
+        h = block[1](block[0](x))
+        conv = block[2](h).asnumpy()
+        pooled = conv.reshape(2, 5, 4, 2, 4, 2).mean(axis=(3, 5))
+        lrelu = lambda a: np.where(a > 0, a, 0.2 * a)  # noqa: E731
+        if order == "conv-pool-act":
+            assert kinds == ["EqConv2D", "LeakyReLU", "EqConv2D", "Downsample", "LeakyReLU"]
+            expected = lrelu(pooled)
+        else:
+            assert kinds == ["EqConv2D", "LeakyReLU", "EqConv2D", "LeakyReLU", "Downsample"]
+            expected = lrelu(conv).reshape(2, 5, 4, 2, 4, 2).mean(axis=(3, 5))
+        outs[order] = block(x).asnumpy()
+        np.testing.assert_allclose(outs[order], expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(outs["conv-pool-act"], outs["conv-act-pool"], atol=1e-3)
+    assert create_family("progan", (1, 8, 8), {"image_size": 8}).options.pool_order == "conv-pool-act"
+    with pytest.raises(GluonGanError, match="pooling order"):
+        critic_block(3, 4, 5, "pool-first")

@@ -12,8 +12,11 @@ from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
 from gluon_gan.training.losses import get_loss
+from gluon_gan.nn.blur import Blur
 from gluon_gan.nn.layers import EqConv2D, EqDense, PixelNorm
-from gluon_gan.families.stylegan import AdaIN, StyleGenerator
+from gluon_gan.families.dcgan import Discriminator
+from gluon_gan.families.stylegan import AdaIN, StyleGenerator, StyleLayer, feature_widths
+from gluon_gan.families.stylegan.discriminator import StyleDiscriminator
 from gluon_gan.training import ema as shared_ema
 from gluon_gan.families.stylegan import family as ema_lib
 from gluon_gan.families.stylegan.figures import style_groups
@@ -79,6 +82,108 @@ def test_pixel_norm_and_equalised_layers_match_numpy():
     w = conv.weight.data().asnumpy()[:, :, 0, 0] * 3.0 / np.sqrt(3)
     np.testing.assert_allclose(conv(mx.nd.array(x)).asnumpy(), np.einsum("oc,nchw->nohw", w, x), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_adain_is_exact_on_maps_whose_mean_is_300_times_their_std():
+    """The two-pass variance (mean subtracted first, as the authors' code): the one-pass E[x^2] - mean^2 loses
+    about 2 of float32's 7 digits to cancellation here (a 300:1 mean/std ratio), the two-pass form none."""
+    rs = np.random.RandomState(0)
+    channels, size = 4, 8
+    x = (300.0 + rs.normal(size=(2, channels, size, size))).astype(np.float32)  # mean 300, std about 1
+    scale, bias = rs.uniform(0.5, 2.0, size=(2, channels)), rs.normal(size=(2, channels))
+    x64 = x.astype(np.float64)
+    centred = x64 - x64.mean(axis=(2, 3), keepdims=True)
+    expected = (centred / np.sqrt((centred ** 2).mean(axis=(2, 3), keepdims=True) + 1e-8) * scale[:, :, None, None]
+                + bias[:, :, None, None])
+    out = AdaIN(channels, size)(mx.nd.array(x), mx.nd.array(scale), mx.nd.array(bias)).asnumpy()
+    assert np.abs(out - expected).max() < 2e-4  # x itself is only held to 3e-5 (float32 at 300)
+    # what the one-pass formula gives on the same float32 maps: far outside that tolerance
+    one_pass_var = np.maximum((x ** 2).mean(axis=(2, 3), keepdims=True, dtype=np.float32)
+                              - np.square(x.mean(axis=(2, 3), keepdims=True, dtype=np.float32)), 0)
+    one_pass = ((x - x.mean(axis=(2, 3), keepdims=True, dtype=np.float32)) / np.sqrt(one_pass_var + 1e-8)
+                * scale[:, :, None, None] + bias[:, :, None, None])
+    assert np.abs(one_pass - expected).max() > 1e-3
+
+
+def test_paper_widths_from_the_documented_flags():
+    """fmap_base 8192, fmap_max 512 at 1024x1024: the paper's 512 up to 32x32, then halving to 16."""
+    widths = feature_widths(1024, 8192, 512)
+    assert widths == {4: 512, 8: 512, 16: 512, 32: 512, 64: 256, 128: 128, 256: 64, 512: 32, 1024: 16}
+    # runs recorded before the rule was fixed were built with half of it from 32x32 up
+    assert feature_widths(1024, 8192, 512, "halved") == {4: 512, 8: 512, 16: 512, 32: 256, 64: 128, 128: 64,
+                                                         256: 32, 512: 16, 1024: 8}
+    # the defaults (fmap_base 512, fmap_max 128) keep the widths the family always trained with at 32x32
+    assert feature_widths(32, 512, 128) == feature_widths(32, 1024, 128, "halved") == {4: 128, 8: 128, 16: 64,
+                                                                                       32: 32}
+    g = StyleGenerator(resolution=32, nz=4, w_dim=4, mapping_layers=1, fmap_base=64, fmap_max=8)
+    assert g.widths == {4: 8, 8: 8, 16: 8, 32: 4}
+    assert g.layers[-1].conv.weight.shape == (4, 4, 3, 3) and g.const.const.shape == (1, 8, 4, 4)
+
+
+def test_style_layer_blurs_the_upsampled_convolution_before_noise_bias_and_adain():
+    """upsample -> conv -> blur -> bias -> LeakyReLU -> AdaIN, by hand (the authors' layer order)."""
+    from test_blur import numpy_blur
+    rs = np.random.RandomState(4)
+    layer = StyleLayer(2, 3, 5, 8, upsample=True, noise=False, blur=True)
+    layer.initialize(mx.init.Normal(0.5))
+    for p in layer.collect_params().values():
+        p.set_data(mx.nd.array(rs.normal(size=p.shape)))
+    x, w = rs.normal(size=(2, 2, 4, 4)), rs.normal(size=(2, 5))
+    out = layer(mx.nd.array(x), mx.nd.array(w)).asnumpy()
+    up = x.repeat(2, axis=2).repeat(2, axis=3)
+    h = numpy_blur(layer.conv(mx.nd.array(up)).asnumpy()) + layer.bias.data().asnumpy()[None, :, None, None]
+    h = np.where(h > 0, h, 0.2 * h)
+    scale, bias = layer.style_scale(mx.nd.array(w)).asnumpy(), layer.style_bias(mx.nd.array(w)).asnumpy()
+    centred = h - h.mean(axis=(2, 3), keepdims=True)
+    expected = centred / np.sqrt(centred.var(axis=(2, 3), keepdims=True) + 1e-8) * scale[:, :, None, None] \
+        + bias[:, :, None, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_blur_is_on_by_default_adds_no_weights_and_can_be_switched_off():
+    on = create_family("stylegan", (1, 16, 16), dict(TINY))
+    off = create_family("stylegan", (1, 16, 16), dict(TINY, blur=False))
+    g_on, g_off = on.build_generator(), off.build_generator()
+    assert [isinstance(l.blur, Blur) for l in g_on.layers] == [False, False, True, False, True, False]
+    assert all(l.blur is None for l in g_off.layers)
+    assert sorted(g_on._collect_params_with_prefix()) == sorted(g_off._collect_params_with_prefix())
+    d_on, d_off = on.build_discriminator(), off.build_discriminator()
+    assert sum(isinstance(l, Blur) for l in penalty.supported_layers(d_on)) == 2
+    assert not any(isinstance(l, Blur) for l in penalty.supported_layers(d_off))
+    # same weights, different function
+    for g in (g_on, g_off):
+        on.initialize(g, mx.cpu())
+        for p in g.collect_params().values():
+            p.set_data(mx.nd.array(np.random.RandomState(5).normal(size=p.shape)))
+    x = inputs(g_on)
+    assert not np.allclose(g_on(*x).asnumpy(), g_off(*x).asnumpy(), atol=1e-3)
+
+
+def test_the_papers_discriminator_is_the_default_with_r1_and_dcgans_is_an_option():
+    family = create_family("stylegan", (1, 16, 16), dict(TINY), loss=get_loss("bce"))
+    assert (family.options.discriminator, family.options.r1_gamma, family.options.mbstd_group) == ("progressive",
+                                                                                                    10.0, 4)
+    d = family.build_discriminator()
+    assert isinstance(d, StyleDiscriminator)
+    kinds = [type(l).__name__ for l in penalty.supported_layers(d)]
+    assert kinds[:2] == ["EqConv2D", "LeakyReLU"]                                # from RGB
+    assert kinds[2:8] == ["EqConv2D", "LeakyReLU", "Blur", "EqConv2D", "Downsample", "LeakyReLU"]
+    assert kinds[-6:] == ["MinibatchStdDev", "EqConv2D", "LeakyReLU", "EqConv2D", "LeakyReLU", "EqDense"]
+    # widths follow G's: nf(res) in, nf(res/2) out; the 4x4 dense layer has nf(0) = min(fmap_base, fmap_max)
+    d = create_family("stylegan", (1, 16, 16), dict(TINY, fmap_base=32, fmap_max=32)).build_discriminator()
+    assert d[0][0].weight.shape == (4, 1, 1, 1)                                          # nf(16x16) = 4
+    assert d[1][0].weight.shape == (4, 4, 3, 3) and d[1][3].weight.shape == (8, 4, 3, 3)  # 16 -> 8: 4 -> 8
+    assert d[2][3].weight.shape == (16, 8, 3, 3)                                          # 8 -> 4: 8 -> 16
+    assert d[-1][1].weight.shape == (16, 17, 3, 3) and d[-1][3].weight.shape == (32, 16, 4, 4)
+    with pytest.raises(GluonGanError, match="spectral-norm"):
+        create_family("stylegan", (1, 16, 16), dict(TINY), loss=get_loss("bce"), spectral_norm=True) \
+            .build_discriminator()
+    with pytest.raises(GluonGanError, match="mbstd-group 4"):
+        family.make_batches(np.zeros((12, 1, 16, 16), np.uint8), 6)
+    dcgan = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4, discriminator="dcgan"), loss=get_loss("bce"))
+    assert isinstance(dcgan.build_discriminator(), Discriminator)
+    with pytest.raises(GluonGanError, match="discriminator"):
+        create_family("stylegan", (1, 16, 16), dict(TINY, discriminator="big"))
 
 
 def test_generator_shapes_widths_and_resolutions():
@@ -320,10 +425,12 @@ def test_r1_value_matches_autograd_and_its_weight_gradient_matches_finite_differ
 
 
 def test_family_r1_regulariser_on_a_batchnorm_free_discriminator():
-    plain = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4), loss=get_loss("bce"))
+    plain = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4, r1_gamma=0, discriminator="dcgan"),
+                          loss=get_loss("bce"))
     assert plain.regularizer(None, None, None) is None
     assert any(isinstance(b, nn.BatchNorm) for b in plain.build_discriminator()._children.values())
-    family = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4, r1_gamma=2.0), loss=get_loss("bce"))
+    family = create_family("stylegan", (1, 16, 16), dict(TINY, ndf=4, r1_gamma=2.0, discriminator="dcgan"),
+                           loss=get_loss("bce"))
     d = family.build_discriminator()
     assert not any(isinstance(b, nn.BatchNorm) for b in d._children.values())
     family.initialize(d, mx.cpu())
@@ -385,6 +492,7 @@ def test_figures_write_the_three_pictures(tmp_path):
 # ---------------------------------------------------------------- end to end: train.py's loop, generate.py
 
 def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
+    import json
     import os
     from conftest import load_script, write_images
     from gluon_gan.experiment import TrainConfig
@@ -396,6 +504,11 @@ def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
                       epochs=1, batch_size=4, seed=3, log_interval=1,
                       model_options=dict(TINY, image_size=8, ndf=4)))
     assert os.path.isfile(os.path.join(out, "Generator_ema.params"))
+    with open(os.path.join(out, "config.json")) as f:
+        record = json.load(f)
+    for options in (record["model_options"], record["family"]["options"]):  # a new run records the new fields
+        assert (options["blur"], options["width_rule"], options["discriminator"], options["mbstd_group"]) == (
+            True, "paper", "progressive", 4)
     gen = __import__("gluon_gan.experiment", fromlist=["load_generator"]).load_generator(
         os.path.join(out, "Generator.params"))
     assert gen.family.sampling_generator(gen.net) is gen.family.extras["Generator_ema.params"]
@@ -411,9 +524,10 @@ def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
 
 
 def test_lazy_r1_runs_every_kth_d_step_with_k_times_the_weight():
-    every = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0), loss=get_loss("bce"))
-    lazy = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0, r1_interval=3),
-                         loss=get_loss("bce"))
+    every = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0, discriminator="dcgan"),
+                          loss=get_loss("bce"))
+    lazy = create_family("stylegan", (1, 8, 8), dict(TINY, image_size=8, ndf=4, r1_gamma=2.0, r1_interval=3,
+                                                     discriminator="dcgan"), loss=get_loss("bce"))
     d = every.initialize(every.build_discriminator(), mx.cpu())
     x = (mx.nd.random.normal(shape=(2, 1, 8, 8)),)
     base = every.regularizer(d, x, x).asnumpy()

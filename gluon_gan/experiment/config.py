@@ -115,13 +115,17 @@ def config_from_record(record):
     """A :class:`TrainConfig` from a run record (``config.json``), older flat DCGAN records included.
 
     The one place that reads runs recorded before model families: their
-    nz/ngf/ndf/image_size become the ``dcgan`` family's options.
+    nz/ngf/ndf/image_size become the ``dcgan`` family's options; and options
+    a family added later are filled with its ``record_defaults``.
     """
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = {k: v for k, v in record.items() if k in fields}
     if "model" not in record:
         values["model"] = "dcgan"
         values["model_options"] = {k: record[k] for k in LEGACY_DCGAN_KEYS if k in record}
+    else:  # options added since the record was written take the values it was built with
+        values["model_options"] = dataclasses.asdict(families.options_from_record(record["model"],
+                                                                                  record.get("model_options")))
     return TrainConfig(**values)
 
 

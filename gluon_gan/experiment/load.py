@@ -42,7 +42,8 @@ def load_generator(path, ctx=None, hybridize=True):
     record = read_record(os.path.dirname(os.path.abspath(path)))
     info = (record or {}).get("family")
     if info:
-        family = families.create_family(info["name"], info["image_shape"], info["options"])
+        family = families.create_family(info["name"], info["image_shape"],
+                                        families.options_from_record(info["name"], info["options"]))
     else:  # no run record, or one from before model families: the tutorial's DCGAN, read off the weights
         nz, ngf, nc, size = generator_shape_from_params(path)
         family = families.create_family("dcgan", (nc, size, size), {"nz": nz, "ngf": ngf, "image_size": size})

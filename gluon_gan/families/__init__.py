@@ -11,5 +11,6 @@ with :func:`register_family`; importing this package imports the built-in ones
 (they import the registry, never this package). See ``docs/families.md``.
 """
 from . import dcgan, msggan, notes, progan  # noqa: F401  (the built-in families register themselves)
-from .registry import FAMILIES, create_family, get_family_class, make_options, register_family  # noqa: F401
+from .registry import (FAMILIES, create_family, get_family_class, make_options, options_from_record,  # noqa: F401
+                       register_family)
 from .stylegan import family as _stylegan  # noqa: F401

@@ -14,10 +14,13 @@ graph, mirrored in a non-trainable ``stage`` parameter so a saved network
 knows its stage. Changing the stage (or ending a fade-in) traces the graph
 again and freezes the weights of stages not in use (``grad_req='null'``).
 """
+import math
+
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
 from ..errors import GluonGanError
+from ..nn.blur import Blur
 from ..nn.layers import Downsample, EqConv2D, EqDense, MinibatchStdDev, blend, downsample, leaky, parameter_value, pixel_norm, quiet_unused_parameters, set_trainable, upsample
 from ..nn.penalty import supported_layers, taped_sequence
 
@@ -48,19 +51,37 @@ def per_stage(text, stages, what):
 
 # ---- generator blocks ---------------------------------------------------------------------------------
 
-class GeneratorInput(HybridBlock):
-    """z (N, nz, 1, 1) -> 4x4 features: pixel-normed latent, dense to 4x4 ("conv 4x4" on 1x1), conv 3x3."""
+INPUT_BIASES = ("channel", "position")
+# ProGAN's G_paper lowers its first dense layer's He gain to this "to match the original Theano implementation"
+PAPER_INPUT_GAIN = math.sqrt(2.0) / 4
 
-    def __init__(self, nz, width, **kwargs):
+
+class GeneratorInput(HybridBlock):
+    """z (N, nz, 1, 1) -> 4x4 features: pixel-normed latent, dense to 4x4 ("conv 4x4" on 1x1), conv 3x3.
+
+    ``bias="channel"`` (the authors' code): the dense layer has no bias of its
+    own; one bias per feature map is added after the reshape to (width, 4, 4).
+    ``bias="position"``: the dense layer's own bias, one per output (width * 16),
+    what runs recorded before the choice existed were built with. ``gain`` is
+    the dense layer's He gain (ProGAN's code: sqrt(2) / 4).
+    """
+
+    def __init__(self, nz, width, bias="channel", gain=PAPER_INPUT_GAIN, **kwargs):
         super().__init__(**kwargs)
-        self.nz, self.width = nz, width
+        if bias not in INPUT_BIASES:
+            raise GluonGanError("the input layer's bias is one of %s, not %r" % (", ".join(INPUT_BIASES), bias))
+        self.nz, self.width, self.per_channel = nz, width, bias == "channel"
         with self.name_scope():
-            self.dense = EqDense(width * 16, in_units=nz)
+            self.dense = EqDense(width * 16, in_units=nz, gain=gain, use_bias=not self.per_channel)
+            if self.per_channel:
+                self.bias = self.params.get("bias", shape=(width,), init=mx.init.Zero())
             self.conv = EqConv2D(width, 3, 1, 1, in_channels=width)
 
-    def hybrid_forward(self, F, z):
-        h = self.dense(F.flatten(pixel_norm(F, z, self.nz)))
-        h = pixel_norm(F, F.LeakyReLU(F.reshape(h, (0, self.width, 4, 4)), slope=0.2), self.width)
+    def hybrid_forward(self, F, z, bias=None):
+        h = F.reshape(self.dense(F.flatten(pixel_norm(F, z, self.nz))), (0, self.width, 4, 4))
+        if bias is not None:
+            h = F.broadcast_add(h, F.reshape(bias, (1, -1, 1, 1)))
+        h = pixel_norm(F, F.LeakyReLU(h, slope=0.2), self.width)
         return pixel_norm(F, F.LeakyReLU(self.conv(h), slope=0.2), self.width)
 
 
@@ -79,11 +100,11 @@ class GeneratorBlock(HybridBlock):
         return pixel_norm(F, F.LeakyReLU(self.conv2(h), slope=0.2), self.width)
 
 
-def generator_blocks(nz, widths):
-    """One block per stage: the 4x4 input block, then a doubling block per width after the first."""
+def generator_blocks(nz, widths, input_bias="channel", input_gain=PAPER_INPUT_GAIN):
+    """One block per stage: the 4x4 input block (see :class:`GeneratorInput`), then a doubling block per width."""
     blocks = nn.HybridSequential(prefix="blocks_")
     with blocks.name_scope():
-        blocks.add(GeneratorInput(nz, widths[0]))
+        blocks.add(GeneratorInput(nz, widths[0], input_bias, input_gain))
         for prev, width in zip(widths, widths[1:]):
             blocks.add(GeneratorBlock(prev, width))
     return blocks
@@ -108,21 +129,39 @@ def from_rgb(nc, width):
     return layer
 
 
-def critic_block(in_width, width, out_width):
-    """conv 3x3, conv 3x3 (each LeakyReLU), then 2x2 average pooling: halves the size."""
+POOL_ORDERS = ("conv-pool-act", "conv-act-pool")
+
+
+def critic_block(in_width, width, out_width, pool_order="conv-act-pool", blur=False):
+    """conv 3x3 + LeakyReLU, [blur,] conv 3x3, LeakyReLU and 2x2 average pooling in ``pool_order``: halves the size.
+
+    ``conv-pool-act`` pools the second convolution's output before its
+    activation, as the authors' ProGAN and StyleGAN code do (their fused
+    ``conv2d_downscale2d``, then bias and LeakyReLU); ``conv-act-pool`` pools
+    after it, as ProGAN's paper table and BMSG-GAN's code. ``blur`` is
+    StyleGAN's low-pass filter before the downsampling convolution.
+    """
+    if pool_order not in POOL_ORDERS:
+        raise GluonGanError("the pooling order is one of %s, not %r" % (", ".join(POOL_ORDERS), pool_order))
     block = nn.HybridSequential()
     with block.name_scope():
-        block.add(EqConv2D(width, 3, 1, 1, in_channels=in_width), leaky(),
-                  EqConv2D(out_width, 3, 1, 1, in_channels=width), leaky(), Downsample())
+        block.add(EqConv2D(width, 3, 1, 1, in_channels=in_width), leaky())
+        if blur:
+            block.add(Blur(width))
+        block.add(EqConv2D(out_width, 3, 1, 1, in_channels=width))
+        block.add(*((Downsample(), leaky()) if pool_order == "conv-pool-act" else (leaky(), Downsample())))
     return block
 
 
-def critic_output_block(in_width, width, group_size=0):
-    """At 4x4: minibatch stddev, conv 3x3, conv 4x4 (valid, to 1x1), linear dense to one score."""
+def critic_output_block(in_width, width, group_size=0, dense_width=None):
+    """At 4x4: minibatch stddev, conv 3x3, conv 4x4 (valid, to 1x1: the authors' dense layer on the flattened
+    maps, ``dense_width`` outputs, default ``width``), linear dense to one score."""
+    dense_width = dense_width or width
     block = nn.HybridSequential()
     with block.name_scope():
         block.add(MinibatchStdDev(group_size), EqConv2D(width, 3, 1, 1, in_channels=in_width + 1), leaky(),
-                  EqConv2D(width, 4, 1, 0, in_channels=width), leaky(), EqDense(1, in_units=width, gain=1.0))
+                  EqConv2D(dense_width, 4, 1, 0, in_channels=width), leaky(),
+                  EqDense(1, in_units=dense_width, gain=1.0))
     return block
 
 
@@ -216,11 +255,11 @@ class ProgressiveGenerator(_Staged):
 
     _rgb_attribute = "to_rgb"
 
-    def __init__(self, nz, widths, nc=3, **kwargs):
+    def __init__(self, nz, widths, nc=3, input_bias="channel", input_gain=PAPER_INPUT_GAIN, **kwargs):
         super().__init__(len(widths), **kwargs)
         self.nz, self.widths, self.nc = nz, list(widths), nc
         with self.name_scope():
-            self.blocks = generator_blocks(nz, self.widths)
+            self.blocks = generator_blocks(nz, self.widths, input_bias, input_gain)
             self.to_rgb = to_rgb_layers(self.widths, nc)
 
     def hybrid_forward(self, F, z, alpha, stage):
@@ -244,7 +283,7 @@ class ProgressiveDiscriminator(_Staged):
 
     _rgb_attribute = "from_rgb"
 
-    def __init__(self, widths, nc=3, group_size=0, **kwargs):
+    def __init__(self, widths, nc=3, group_size=0, pool_order="conv-pool-act", **kwargs):
         super().__init__(len(widths), **kwargs)
         self.widths, self.nc = list(widths), nc
         with self.name_scope():
@@ -256,7 +295,7 @@ class ProgressiveDiscriminator(_Staged):
             with self.blocks.name_scope():
                 self.blocks.add(critic_output_block(self.widths[0], self.widths[0], group_size))
                 for prev, width in zip(self.widths, self.widths[1:]):
-                    self.blocks.add(critic_block(width, width, prev))
+                    self.blocks.add(critic_block(width, width, prev, pool_order))
 
     def taped_forward(self, F, x, param):
         s = self._stage

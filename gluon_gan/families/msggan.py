@@ -8,6 +8,7 @@ so D's gradient reaches every one of G's blocks directly, from the first step.
 Reals are the matching average-pooled pyramid.
 """
 import dataclasses
+import math
 
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
@@ -15,12 +16,17 @@ from mxnet.gluon import HybridBlock, nn
 from ..errors import GluonGanError
 from ..files.plotting import save_image_grid
 from ..training.sampling import latent
-from .growing import critic_block, critic_output_block, from_rgb, generator_blocks, to_rgb_layers
+from .growing import INPUT_BIASES, critic_block, critic_output_block, from_rgb, generator_blocks, to_rgb_layers
 from ..nn.layers import downsample, parameter_value, upsample
 from ..nn.penalty import supported_layers, taped_sequence
 from ..options import option
 from .registry import register_family
 from .pyramid import PyramidFamily, check_stddev_groups
+
+
+# BMSG-GAN's first layer is a 4x4 transposed convolution of the 1x1 latent with fan-in = latent size and He gain
+# sqrt(2): our dense layer with gain sqrt(2) (ProGAN's code lowers it to sqrt(2)/4, BMSG-GAN's does not).
+BMSG_INPUT_GAIN = math.sqrt(2.0)
 
 
 @dataclasses.dataclass
@@ -33,16 +39,21 @@ class MSGGANOptions:
                               min=0)
     ema_decay: float = option(0.999, "pictures come from an exponential moving average of G's weights with this "
                                      "decay per G update (Generator_ema.params); 0: from G itself", min=0)
+    input_bias: str = option("channel", "G's first layer: one bias per feature map of its 4x4 output (channel, the "
+                                        "authors' code) or one per output (position, runs recorded before this "
+                                        "option)", choices=list(INPUT_BIASES))
+    input_gain: float = option(BMSG_INPUT_GAIN, "He gain of G's first layer (the authors' code: sqrt(2), their 4x4 "
+                                                "transposed convolution of the latent)", positive=True)
 
 
 class MultiScaleGenerator(HybridBlock):
     """z (N, nz, 1, 1) -> a tuple of images, one per resolution from 4x4 up (linear outputs)."""
 
-    def __init__(self, nz, widths, nc=3, **kwargs):
+    def __init__(self, nz, widths, nc=3, input_bias="channel", input_gain=BMSG_INPUT_GAIN, **kwargs):
         super().__init__(**kwargs)
         self.nz, self.widths, self.nc = nz, list(widths), nc
         with self.name_scope():
-            self.blocks = generator_blocks(nz, self.widths)
+            self.blocks = generator_blocks(nz, self.widths, input_bias, input_gain)
             self.to_rgb = to_rgb_layers(self.widths, nc)
 
     def hybrid_forward(self, F, z):
@@ -116,8 +127,12 @@ class MSGGAN(PyramidFamily):
     defaults = {"loss": "hinge", "batch_size": 32,
                 "optimizer": ("adam", {"learning_rate": 3e-3, "beta1": 0.0, "beta2": 0.99, "epsilon": 1e-8})}
 
+    record_defaults = {"input_bias": "position"}  # how earlier runs were built (their gain was sqrt(2) too)
+
     def build_generator(self):
-        return MultiScaleGenerator(self.options.nz, self.widths, nc=self.image_shape[0])
+        o = self.options
+        return MultiScaleGenerator(o.nz, self.widths, nc=self.image_shape[0], input_bias=o.input_bias,
+                                   input_gain=o.input_gain)
 
     def build_discriminator(self):
         self.check_no_spectral_norm()

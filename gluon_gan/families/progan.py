@@ -14,6 +14,7 @@ output is. Sample grids upscale (nearest) to the final size, so growth shows.
 """
 import dataclasses
 import logging
+import math
 
 import mxnet as mx
 
@@ -22,7 +23,7 @@ from ..errors import GluonGanError
 from ..files.plotting import save_image_grid
 from ..training.callbacks import Callback
 from ..training.sampling import latent
-from .growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
+from .growing import INPUT_BIASES, PAPER_INPUT_GAIN, POOL_ORDERS, ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
 from ..nn.layers import blend, downsample, upsample
 from ..training.losses import WGANGPLoss
 from ..nn.exportable import PictureGraph, latent_input
@@ -51,6 +52,15 @@ class ProGANOptions:
                                  "scores stay near 0", min=0)
     ema_decay: float = option(0.999, "pictures come from an exponential moving average of G's weights with this "
                                      "decay per G update (Generator_ema.params); 0: from G itself", min=0)
+    pool_order: str = option("conv-pool-act", "order of D's downsampling: pool the second conv before its "
+                                              "LeakyReLU (conv-pool-act, the authors' code) or after it "
+                                              "(conv-act-pool, the paper's table; runs recorded before this option)",
+                             choices=list(POOL_ORDERS))
+    input_bias: str = option("channel", "G's first (dense) layer: one bias per feature map added after the reshape "
+                                        "to 4x4 (channel, the authors' code) or one per output (position, runs "
+                                        "recorded before this option)", choices=list(INPUT_BIASES))
+    input_gain: float = option(PAPER_INPUT_GAIN, "He gain of G's first (dense) layer (the authors' code: sqrt(2)/4; "
+                                                 "runs recorded before this option: sqrt(2))", positive=True)
 
 
 PAPER_ADAM = ("adam", {"learning_rate": 1e-3, "beta1": 0.0, "beta2": 0.99, "epsilon": 1e-8})
@@ -161,6 +171,8 @@ class ProGAN(PyramidFamily):
     summary = "progressive growing of GANs (Karras et al. 2018): 4x4 doubling to --image-size, fade-in per stage"
     # The paper: WGAN-GP, one critic step per G step, Adam(0.001, beta1=0, beta2=0.99, eps=1e-8).
     defaults = {"loss": "wgan-gp", "batch_size": 16, "optimizer": PAPER_ADAM}
+    # how runs recorded before these options were built
+    record_defaults = {"input_bias": "position", "input_gain": math.sqrt(2.0), "pool_order": "conv-act-pool"}
 
     def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
         if type(loss) is WGANGPLoss:  # the paper's critic steps and optimiser (the loop trains with family.loss)
@@ -174,12 +186,15 @@ class ProGAN(PyramidFamily):
 
     # ---- networks -----------------------------------------------------------------------------------
     def build_generator(self):
-        return self._track(ProgressiveGenerator(self.options.nz, self.widths, nc=self.image_shape[0]))
+        o = self.options
+        return self._track(ProgressiveGenerator(o.nz, self.widths, nc=self.image_shape[0], input_bias=o.input_bias,
+                                                input_gain=o.input_gain))
 
     def build_discriminator(self):
         self.check_no_spectral_norm()
         return self._track(ProgressiveDiscriminator(self.widths, nc=self.image_shape[0],
-                                                    group_size=self.options.mbstd_group))
+                                                    group_size=self.options.mbstd_group,
+                                                    pool_order=self.options.pool_order))
 
     def _track(self, net):
         self._networks.append(net)

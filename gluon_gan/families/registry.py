@@ -33,6 +33,13 @@ def make_options(name, values=None):
     return cls.Options(**values)
 
 
+def options_from_record(name, values=None):
+    """The family's ``Options`` as a run record holds them: options it lacks (added since it was written) take the
+    family's ``record_defaults``, the values such runs were built with, before the current defaults."""
+    cls = get_family_class(name)
+    return make_options(name, dict(cls.record_defaults, **dict(values or {})))
+
+
 def create_family(name, image_shape, options=None, loss=None, spectral_norm=False):
     """An instance of family ``name`` for ``image_shape``; ``options`` is a dict or the family's dataclass."""
     cls = get_family_class(name)

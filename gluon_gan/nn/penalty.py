@@ -20,6 +20,7 @@ equalised layers    the same with ``c W`` and    the same with ``c W`` (``c = ga
                     bias ``m b``                 ``m`` = ``lr_mul``, 1 unless set)
 taped blocks        the block's own forward      the block's own rule (``taped_forward``)
 SELU                ``λ(h>0 ? h : α(e^h - 1))``  ``g * λ(h>0 ? 1 : α e^h)`` (not MXNet's own)
+Blur (StyleGAN's)   ``blur(h)``, [1,2,1]^2/16    ``blur(g)``: it is self-adjoint (``gluon_gan.nn.blur``)
 Dropout (mask m)    ``h * m``                    ``g * m`` (one mask drawn for both)
 ==================  ===========================  =========================================
 
@@ -209,8 +210,10 @@ class GradientPenalty(HybridBlock):
 
     A critic of several images (MSG-GAN's, one per scale) takes tuples
     ``real`` and ``fake``: every scale is interpolated with the same ``eps``,
-    and the norm is that of the gradients of all scales together, as the
-    MSG-GAN authors' code does. Such a critic must define ``taped_forward``
+    and the norm is that of the gradients of all scales together: the
+    1-Lipschitz constraint on the critic as a function of its whole input.
+    (Our choice: the MSG-GAN authors' WGAN-GP takes a single tensor, see
+    ``docs/authors_code.md``.) Such a critic must define ``taped_forward``
     taking the tuple and returning one gradient per image.
     """
 

@@ -44,6 +44,9 @@ class ModelFamily:
     g_file, d_file = rundir.G_PARAMS, rundir.D_PARAMS
     summary = ""           # one line for --help and the docs
     fresh_g_noise = False  # True: G's update draws new latents instead of reusing the D step's fakes
+    # Options added after runs were recorded: {option: the value those runs were built with}. A run record that
+    # lacks an option takes this value (families.options_from_record), so old checkpoints rebuild as trained.
+    record_defaults = {}
 
     def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
         self.image_shape = tuple(int(v) for v in image_shape)

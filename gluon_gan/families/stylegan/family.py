@@ -1,9 +1,12 @@
-"""``stylegan``: the style-based generator (Karras et al. 2019) against the DCGAN discriminator.
+"""``stylegan``: the style-based generator (Karras et al. 2019) against the paper's discriminator.
 
-Only the generator changes, as the paper says: a mapping network z -> w, one
-style per synthesis layer through AdaIN, per-layer noise, style mixing in
-training, truncation at sampling, and an EMA copy of G that draws the pictures.
-The discriminator is the DCGAN one sized to the resolution (without BatchNorm
+The generator is the paper's: a mapping network z -> w, one style per
+synthesis layer through AdaIN, per-layer noise, a blur after each upsampling,
+style mixing in training, truncation at sampling, and an EMA copy of G that
+draws the pictures. The discriminator is by default the paper's, ProGAN's
+with minibatch stddev and blur (:mod:`.discriminator`),
+trained with the non-saturating loss and R1 (gamma 10); ``--discriminator
+dcgan`` takes the DCGAN one sized to the resolution instead (without BatchNorm
 when the R1 penalty is on, since the exact input gradient refuses it).
 Everything random is drawn here, in :meth:`training_inputs` and
 :meth:`sampling_inputs`, so the network itself is deterministic. See
@@ -15,6 +18,7 @@ import mxnet as mx
 from mxnet import autograd
 
 from ...errors import GluonGanError
+from ...nn.exportable import GraphInput, PictureGraph, latent_input
 from ...nn.penalty import R1Penalty
 from ...options import option
 from ...training.callbacks import Callback
@@ -22,11 +26,14 @@ from ...training.ema import EMASampling, generator_updated
 from ...training.family import ModelFamily
 from ...training.sampling import training_latent
 from ..dcgan import Discriminator
+from ..pyramid import check_stddev_groups
 from ..registry import register_family
 from . import figures as figures_lib
-from .generator import StyleGenerator, layer_resolutions
+from .discriminator import StyleDiscriminator
+from .generator import WIDTH_RULES, StyleGenerator, feature_widths, layer_resolutions
 from .inputs import mixing_mask, noise_for_latents, random_noise, truncation_psi
-from ...nn.exportable import GraphInput, PictureGraph, latent_input
+
+DISCRIMINATORS = ("progressive", "dcgan")
 
 
 @dataclasses.dataclass
@@ -37,31 +44,44 @@ class StyleGANOptions:
     mapping_layers: int = option(8, "fully connected layers in the mapping network", min=1)
     mapping_lr_mul: float = option(0.01, "learning-rate multiplier of the mapping network (the paper's 0.01)",
                                    positive=True)
-    fmap_base: int = option(1024, "feature maps at resolution r: min(fmap_max, fmap_base / r)", min=1)
-    fmap_max: int = option(128, "most feature maps of any synthesis layer", min=1)
-    ndf: int = option(64, "discriminator width (the DCGAN discriminator)", min=1)
+    fmap_base: int = option(512, "feature maps at resolution r: min(fmap_max, 2 * fmap_base / r), the authors' rule "
+                                 "(the paper: 8192)", min=1)
+    fmap_max: int = option(128, "most feature maps of any layer (the paper: 512)", min=1)
+    discriminator: str = option("progressive", "progressive: the paper's (ProGAN's D with minibatch stddev, the "
+                                               "same widths and blur); dcgan: the DCGAN discriminator of --ndf",
+                                choices=list(DISCRIMINATORS))
+    blur: bool = option(True, "no [1,2,1] low-pass filter after each upsampling (G) and before each downsampling "
+                              "(the progressive D)", flag="--no-blur")
+    mbstd_group: int = option(4, "minibatch stddev group size of the progressive D (the paper's 4; 0: the whole "
+                                 "batch)", min=0)
+    ndf: int = option(64, "width of the dcgan discriminator", min=1)
     mixing: float = option(0.9, "share of training samples drawn with style mixing (0 to 1)", min=0)
     ema_decay: float = option(0.999, "decay of the EMA generator per G step (ramped up over the first steps); 0: "
                                      "pictures from G itself", min=0)
     w_avg_decay: float = option(0.995, "decay of the tracked average w that truncation pulls towards", min=0)
-    r1_gamma: float = option(0.0, "R1 penalty weight gamma on real images (0: off; the paper uses 10)", min=0)
+    r1_gamma: float = option(10.0, "R1 penalty weight gamma on real images (the paper's 10; 0: off)", min=0)
     r1_interval: int = option(1, "apply R1 on every k-th D step only, weighted k times (StyleGAN2's lazy "
                                  "regularisation; 1: every step, as StyleGAN)", min=1)
     noise: bool = option(True, "no per-layer noise inputs", flag="--no-noise")
     truncation_layers: int = option(0, "truncate only the first this many style layers when sampling (0: all)",
                                     min=0)
+    width_rule: str = option("paper", "feature maps per resolution: paper (2 * fmap_base / r) or halved (fmap_base "
+                                      "/ r, runs recorded before the rule was fixed)", choices=list(WIDTH_RULES),
+                             cli=False)
 
 
 @register_family
 class StyleGAN(EMASampling, ModelFamily):
-    """Mapping network + AdaIN synthesis with noise, mixing, truncation and an EMA generator; DCGAN's D."""
+    """Mapping network + AdaIN synthesis with noise, blur, mixing, truncation and an EMA generator; ProGAN's D + R1."""
 
     name = "stylegan"
     Options = StyleGANOptions
-    summary = "StyleGAN-style generator (mapping, AdaIN, noise, mixing, truncation, EMA); 32x32 by default"
+    summary = "StyleGAN (mapping, AdaIN, noise, blur, mixing, truncation, EMA; the paper's D with R1); 32x32 by default"
     # The paper's optimizer for both networks: Adam(0.001, beta1=0, beta2=0.99, eps=1e-8).
     defaults = {"loss": "bce", "optimizer": ("adam", {"learning_rate": 1e-3, "beta1": 0.0, "beta2": 0.99,
                                                       "epsilon": 1e-8})}
+    # Runs recorded before these options were built without blur, with half the paper's widths and DCGAN's D.
+    record_defaults = {"blur": False, "width_rule": "halved", "discriminator": "dcgan"}
 
     def __init__(self, image_shape, options=None, loss=None, spectral_norm=False):
         super().__init__(image_shape, options, loss, spectral_norm)
@@ -77,6 +97,9 @@ class StyleGAN(EMASampling, ModelFamily):
             raise GluonGanError("stylegan options must be positive (r1_gamma, truncation_layers: >= 0)")
         if o.r1_interval < 1:
             raise GluonGanError("--r1-interval must be at least 1")
+        if o.discriminator not in DISCRIMINATORS or o.width_rule not in WIDTH_RULES:
+            raise GluonGanError("stylegan's discriminator is one of %s (not %r), its width rule one of %s (not %r)"
+                                % (", ".join(DISCRIMINATORS), o.discriminator, ", ".join(WIDTH_RULES), o.width_rule))
         self.d_updates = 0  # D steps taken (the lazy R1 schedule counts them)
         self._r1 = None
 
@@ -93,9 +116,18 @@ class StyleGAN(EMASampling, ModelFamily):
         o = self.options
         return StyleGenerator(resolution=self.image_shape[1], nc=self.image_shape[0], nz=o.nz, w_dim=o.w_dim,
                               mapping_layers=o.mapping_layers, mapping_lr_mul=o.mapping_lr_mul,
-                              fmap_base=o.fmap_base, fmap_max=o.fmap_max, noise=o.noise)
+                              fmap_base=o.fmap_base, fmap_max=o.fmap_max, noise=o.noise, blur=o.blur,
+                              width_rule=o.width_rule)
 
     def build_discriminator(self):
+        o = self.options
+        if o.discriminator == "progressive":
+            if self.spectral_norm:
+                raise GluonGanError("stylegan's progressive discriminator uses the equalised learning rate; it has no "
+                                    "spectral-norm variant (use --discriminator dcgan)")
+            widths = feature_widths(self.image_shape[1], o.fmap_base, o.fmap_max, o.width_rule)
+            return StyleDiscriminator(widths, nc=self.image_shape[0], dense_width=min(o.fmap_base, o.fmap_max),
+                                      group_size=o.mbstd_group, blur=o.blur)
         needs_plain = self.spectral_norm or self.options.r1_gamma > 0
         norm = "none" if needs_plain else getattr(self.loss, "discriminator_norm", "batch")
         return Discriminator(ndf=self.options.ndf, nc=self.image_shape[0], norm=norm,
@@ -147,6 +179,11 @@ class StyleGAN(EMASampling, ModelFamily):
         # z2 = z and no mixing: every layer takes z's w, as in sampling_inputs
         prepare = lambda F, z, psi, *noises: (z, z, F.zeros_like(psi), psi) + tuple(noises)  # noqa: E731
         return PictureGraph(net, prepare=prepare), inputs
+
+    def make_batches(self, images, batch_size, seed=0, last_batch="discard", num_parts=1, part_index=0):
+        if self.options.discriminator == "progressive":
+            check_stddev_groups(self.options.mbstd_group, [batch_size], last_batch)
+        return super().make_batches(images, batch_size, seed, last_batch, num_parts, part_index)
 
     def _noise_shapes(self, n):
         return [(n, 1, r, r) for r in self.layer_resolutions] if self.options.noise else []

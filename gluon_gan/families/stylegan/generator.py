@@ -20,6 +20,7 @@ import math
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
+from ...nn.blur import Blur
 from ...nn.layers import LEAKY_SLOPE, EqConv2D, EqDense, PixelNorm, upsample
 from .blocks import AdaIN, ConstantInput, NoiseInjection
 
@@ -37,10 +38,24 @@ def layer_resolutions(resolution):
     return [4 * 2 ** i for i in range(int(math.log2(check_resolution(resolution))) - 1) for _ in range(2)]
 
 
-def feature_widths(resolution, fmap_base, fmap_max):
-    """Feature maps per resolution, the paper's ``min(fmap_max, fmap_base / res)``: 4, 8, ..., resolution."""
+WIDTH_RULES = ("paper", "halved")
+
+
+def feature_widths(resolution, fmap_base, fmap_max, rule="paper"):
+    """Feature maps per resolution 4, 8, ..., ``resolution``: the authors' ``nf(stage)``.
+
+    ``paper``: ``min(fmap_base / 2**stage, fmap_max)`` with stage = log2(res) - 1
+    (``fmap_decay`` = 1), i.e. ``2 * fmap_base / res``, so ``fmap_base`` 8192 and
+    ``fmap_max`` 512 give the paper's 512 up to 32x32, then 256 ... 16 at
+    1024x1024. ``halved``: ``fmap_base // res``, half of that: what runs recorded
+    before the rule was fixed were built with (their records lack ``width_rule``).
+    """
+    if rule not in WIDTH_RULES:
+        raise ValueError("width rule %r is not one of %s" % (rule, ", ".join(WIDTH_RULES)))
     levels = [4 * 2 ** i for i in range(int(math.log2(resolution)) - 1)]
-    return {res: max(1, min(fmap_max, fmap_base // res)) for res in levels}
+    if rule == "halved":
+        return {res: max(1, min(fmap_max, fmap_base // res)) for res in levels}
+    return {res: max(1, min(fmap_max, int(fmap_base / 2.0 ** (math.log2(res) - 1)))) for res in levels}
 
 
 class MappingNetwork(nn.HybridSequential):
@@ -57,17 +72,21 @@ class MappingNetwork(nn.HybridSequential):
 
 
 class StyleLayer(HybridBlock):
-    """[upsample ->] [3x3 conv ->] noise -> bias -> LeakyReLU(0.2) -> AdaIN(style from w).
+    """[upsample ->] [3x3 conv ->] [blur ->] noise -> bias -> LeakyReLU(0.2) -> AdaIN(style from w).
 
     The style is the learned affine map of w (two equalised Dense layers
     without activation): a scale (starting at 1) and a bias per feature map.
+    ``blur`` low-pass filters the upsampled convolution's output, as the
+    authors' code does (``blur(upscale2d_conv2d(x))``); it has no weights.
     """
 
-    def __init__(self, in_channels, channels, w_dim, resolution, conv=True, upsample=False, noise=True, **kwargs):
+    def __init__(self, in_channels, channels, w_dim, resolution, conv=True, upsample=False, noise=True, blur=False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.upsample, self.has_noise, self._in_channels = upsample, noise, in_channels
         with self.name_scope():
             self.conv = EqConv2D(channels, 3, 1, 1, in_channels=in_channels, use_bias=False) if conv else None
+            self.blur = Blur(channels) if blur else None
             self.noise = NoiseInjection(channels) if noise else None
             self.bias = self.params.get("bias", shape=(channels,), init=mx.init.Zero())
             self.style_scale = EqDense(channels, in_units=w_dim, gain=1.0, bias_init=1.0)
@@ -79,6 +98,8 @@ class StyleLayer(HybridBlock):
             x = upsample(F, x, 2, self._in_channels)  # the grouped-convolution form: its backward is faster
         if self.conv is not None:
             x = self.conv(x)
+        if self.blur is not None:
+            x = self.blur(x)
         if self.noise is not None:
             x = self.noise(x, noise[0], bias)  # adds the bias too
         else:
@@ -91,18 +112,20 @@ class StyleGenerator(HybridBlock):
     """The StyleGAN generator at ``resolution`` (a power of two >= 8) with ``nc`` output channels in [-1, 1].
 
     Two style layers per resolution (4x4: the learned constant, then a conv;
-    above: upsample+conv, then conv), so ``num_layers`` = 2 * (log2(res) - 1)
-    styles; a 1x1 "toRGB" convolution and tanh make the image. ``w_avg`` is the
+    above: upsample+conv+blur, then conv), so ``num_layers`` = 2 * (log2(res) - 1)
+    styles; a 1x1 "toRGB" convolution and tanh make the image. ``blur=False``
+    leaves the filter out; ``width_rule`` see :func:`feature_widths`. ``w_avg`` is the
     moving average of w used by the truncation trick: a non-trainable
     parameter, so ``Generator.params`` carries it.
     """
 
     def __init__(self, resolution=32, nc=3, nz=128, w_dim=128, mapping_layers=8, mapping_lr_mul=0.01,
-                 fmap_base=1024, fmap_max=128, noise=True, **kwargs):
+                 fmap_base=512, fmap_max=128, noise=True, blur=True, width_rule="paper", **kwargs):
         super().__init__(**kwargs)
         self.resolution, self.nc, self.nz, self.w_dim = check_resolution(resolution), nc, nz, w_dim
-        self.has_noise = noise
-        widths = feature_widths(self.resolution, fmap_base, fmap_max)
+        self.has_noise, self.has_blur = noise, blur
+        widths = feature_widths(self.resolution, fmap_base, fmap_max, width_rule)
+        self.widths = widths
         self.layer_resolutions = layer_resolutions(self.resolution)
         with self.name_scope():
             self.w_avg = self.params.get("w_avg", shape=(w_dim,), init=mx.init.Zero(), grad_req="null",
@@ -113,7 +136,8 @@ class StyleGenerator(HybridBlock):
             prev = widths[4]
             for res, width in widths.items():
                 first = res == 4
-                self.layers.add(StyleLayer(prev, width, w_dim, res, conv=not first, upsample=not first, noise=noise),
+                self.layers.add(StyleLayer(prev, width, w_dim, res, conv=not first, upsample=not first, noise=noise,
+                                           blur=blur and not first),
                                 StyleLayer(width, width, w_dim, res, noise=noise))
                 prev = width
             self.to_rgb = EqConv2D(nc, 1, in_channels=prev, gain=1.0)
