@@ -25,6 +25,9 @@ def _read_config_file(path):
         raise GluonGanError("--config %s is not a JSON run record" % path)
     check_values(TrainConfig, record, "--config %s" % path,
                  allowed=RECORD_KEYS + (() if "model" in record else LEGACY_DCGAN_KEYS))
+    if "model" in record and isinstance(record.get("model_options"), dict):  # before the record's defaults fill in
+        check_values(families.get_family_class(record["model"]).Options, record["model_options"],
+                     "--config %s: model_options" % path)
     return config_from_record(record)
 
 
