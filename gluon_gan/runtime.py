@@ -10,6 +10,8 @@ import logging
 import os
 import sys
 
+from .errors import GluonGanError
+
 log = logging.getLogger(__name__)
 
 
@@ -52,7 +54,6 @@ def parse_contexts(spec):
     Accepts ``cpu``, ``gpu``, ``gpu:0``, ``gpu:0,1,2`` and ``cpu:0,cpu:1``.
     """
     import mxnet as mx
-    from .errors import GluonGanError
 
     if spec in (None, "", "auto"):
         return [mx.gpu(0)] if mx.context.num_gpus() > 0 else [mx.cpu()]
@@ -92,7 +93,6 @@ def check_mxnet_version(mx):
     """
     version = getattr(mx, "__version__", "unknown")
     if not str(version).startswith(SUPPORTED_MXNET + "."):
-        from .errors import GluonGanError
-        raise GluonGanError("gluon-gan needs MXNet %s.x, but the installed mxnet is %s (%s); install mxnet==1.9.1 "
+            raise GluonGanError("gluon-gan needs MXNet %s.x, but the installed mxnet is %s (%s); install mxnet==1.9.1 "
                             "or an mxnet-cuXXX 1.9 build" % (SUPPORTED_MXNET, version,
                                                               getattr(mx, "__file__", "?")))

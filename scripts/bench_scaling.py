@@ -23,6 +23,7 @@ sys.path.insert(0, ROOT)
 
 import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
 from gluon_gan import cli  # noqa: E402
+from gluon_gan.files import rundir
 
 
 def write_random_images(folder, count, size=64, seed=0):
@@ -95,7 +96,7 @@ def main(argv=None):
                     print("%s failed (%d): %s" % (name, proc.returncode, proc.stderr.strip().splitlines()[-1:]))
                     continue
                 walls[name].append(time.time() - start)
-                speeds[name].append(median_speed(os.path.join(out, "metrics.csv")))
+                speeds[name].append(median_speed(os.path.join(out, rundir.METRICS)))
         base = max(speeds[setups[0][0]] or [float("nan")])
         for name, _, _ in setups:
             if speeds[name]:

@@ -26,7 +26,8 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
 import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
-from gluon_gan import cli, peers  # noqa: E402
+from gluon_gan import cli  # noqa: E402
+from gluon_gan.bench import peers  # noqa: E402
 
 FAMILY_SETTINGS = {  # the other families at the DCGAN's 64x64, each at its own batch size (docs/families.md)
     "stylegan": ({"image_size": 64}, 64),
@@ -115,8 +116,11 @@ def main(argv=None):
     args = parse_args(argv)
     if args.cpu_isa:
         _reexec_with_isa_cap(args, argv)
-    import mxnet as mx
-    from gluon_gan import benchmark, checkpoint, data, timers
+    from gluon_gan.bench import throughput as benchmark
+    from gluon_gan.bench import timers
+    from gluon_gan.data import images as data
+    from gluon_gan.files import checkpoint
+    from gluon_gan.style_transfer.timing import StyleTimer
     from gluon_gan.runtime import parse_contexts, usable_cores
 
     ctx = parse_contexts(args.ctx)
@@ -151,7 +155,7 @@ def main(argv=None):
                      kp and peers.keras_dcgan28_cmd(kp, args.bench_dir, args.dcgan28_iters), peers.keras_env(),
                      "images/s", True))
     if not args.skip_style:
-        style = timers.StyleTimer(args.style_size, args.style_steps, ctx=ctx[0])
+        style = StyleTimer(args.style_size, args.style_steps, ctx=ctx[0])
         work.append(("style", "style transfer Adam step, %dx%d, VGG-19 to conv5_1"
                      % (style.width, style.height), style.time_once, "PyTorch style transfer",
                      tp and peers.torch_style_cmd(tp, args.bench_dir, args.style_size, args.style_steps),

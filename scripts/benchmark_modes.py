@@ -16,8 +16,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
-from gluon_gan import cli, toy  # noqa: E402
-from gluon_gan.losses import LOSSES  # noqa: E402
+from gluon_gan import cli
+from gluon_gan.bench import mode_collapse as toy  # noqa: E402
+from gluon_gan.training.losses import LOSSES  # noqa: E402
 from gluon_gan.runtime import usable_cores  # noqa: E402
 
 log = logging.getLogger("benchmark_modes")

@@ -74,16 +74,15 @@ def _per_model(pairs, flag):
 
 def judge(family, netG, images, dataset, args, ctx):
     """Quality of ``netG``'s samples: the Fashion-MNIST yardstick, or random-conv FID against the training images."""
-    from gluon_gan import fid, sampling
-    if dataset == "fashion-mnist":
-        from gluon_gan import fashion_quality as fq
-        net = fq.load_classifier(cache_dir=args.cache_dir, data_dir=args.data_dir, ctx=ctx)
-        reference = fq.load_reference(net, cache_dir=args.cache_dir, data_dir=args.data_dir, ctx=ctx)
-        fakes = fq.generated_images(family, netG, num=args.num_samples, seed=args.seed + 1, ctx=ctx)
-        return fq.fashion_quality(fakes, net, reference, ctx=ctx)
-    from gluon_gan.evaluation import evaluate
-    from gluon_gan.features import get_extractor
+    from gluon_gan.training import sampling
+    from gluon_gan.evaluation.yardsticks import get_yardstick
     gen = sampling.RunGenerator(family, netG)
+    own = get_yardstick(dataset).measure(gen, args.num_samples, args.seed + 1, ctx=ctx, cache_dir=args.cache_dir,
+                                         data_dir=args.data_dir)
+    if own is not None:  # the data set's own yardstick (Fashion-MNIST's classifier)
+        return own
+    from gluon_gan.evaluation.scores import evaluate
+    from gluon_gan.evaluation.features import get_extractor
     result = evaluate(gen, images, get_extractor("randconv", ctx=ctx), num_fake=args.num_samples,
                       num_real=min(len(images), args.num_samples), kid_subsets=10,
                       kid_subset_size=min(1000, args.num_samples // 2), ctx=ctx, progress=False)
@@ -105,9 +104,10 @@ def prepare(model, args, options, settings):
 
 
 def run_one(config, images, speed, args, ctx):
-    from gluon_gan import plotting, sampling
-    from gluon_gan.family_benchmark import train_with_budget
-    from gluon_gan.models import count_parameters
+    from gluon_gan.files import plotting
+    from gluon_gan.training import sampling
+    from gluon_gan.bench.budget import train_with_budget
+    from gluon_gan.nn.init import count_parameters
     if os.path.exists(os.path.join(config.out, "checkpoint")):
         raise GluonGanError("%s already holds a run; pass another --out" % config.out)
     budget = train_with_budget(config, None if args.minutes is None else 60 * args.minutes)
@@ -151,13 +151,13 @@ def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
     from gluon_gan import families
-    from gluon_gan.checkpoint import atomic_write
+    from gluon_gan.files.atomic import atomic_write
     from gluon_gan.runtime import parse_contexts
     for model in args.models:
         families.get_family_class(model)  # fail on a typo before hours of training
     options, settings = _per_model(args.option, "--option"), _per_model(args.set, "--set")
     ctx = parse_contexts(args.ctx)[0]
-    from gluon_gan.benchmark import time_families
+    from gluon_gan.bench.throughput import time_families
     from gluon_gan.experiment import load_images
     start = time.time()
     configs = {m: prepare(m, args, options, settings) for m in args.models}

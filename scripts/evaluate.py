@@ -18,12 +18,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
 from gluon_gan import cli  # noqa: E402
 from gluon_gan.errors import GluonGanError  # noqa: E402
-from gluon_gan.features import FEATURES  # noqa: E402
+from gluon_gan.evaluation.features import FEATURES  # noqa: E402
+from gluon_gan.files import rundir
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--params", default=os.path.join("runs", "lfw", "Generator.params"),
+    p.add_argument("--params", default=os.path.join("runs", "lfw", rundir.G_PARAMS),
                    help="generator weights of any run (its config.json beside them says what to build) "
                         "(default: %(default)s)")
     src = p.add_argument_group("real images (default: what the run trained on, from its config.json)")
@@ -76,7 +77,7 @@ def data_config(args):
 
 def record(path, result):
     """Append ``result`` to the JSON list in ``path`` (written atomically)."""
-    from gluon_gan.checkpoint import atomic_write
+    from gluon_gan.files.atomic import atomic_write
     results = []
     if os.path.exists(path):
         try:
@@ -114,34 +115,38 @@ def format_result(r):
 def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
-    from gluon_gan import data, evaluation, features, sampling
+    from gluon_gan.data import images as data
+    from gluon_gan.evaluation import features
+    from gluon_gan.evaluation.scores import evaluate
+    from gluon_gan.evaluation.yardsticks import get_yardstick
+    from gluon_gan import experiment
     from gluon_gan.experiment import load_images
     from gluon_gan.runtime import parse_contexts
     start = time.time()
     ctx = parse_contexts(args.ctx)[0]
     config = data_config(args)
-    fashion = config.dataset == "fashion-mnist"  # its own yardstick: the project's classifier
-    name = args.features or ("fashion" if fashion else "inception")
-    num_fake = args.num_fake or (10000 if fashion else 50000)
+    yardstick = get_yardstick(config.dataset)  # Fashion-MNIST brings its own classifier, others Inception
+    name = args.features or yardstick.features
+    num_fake = args.num_fake or yardstick.num_fake
     options = {"params": args.inception_params, "download": args.download_inception} if name == "inception" else {}
     extractor = features.get_extractor(name, ctx=ctx, batch_size=args.batch_size, **options)
-    netG = sampling.load_generator(args.params, ctx=ctx)
+    netG = experiment.load_generator(args.params, ctx=ctx)
     real, _ = load_images(config, netG.image_shape)
-    result = evaluation.evaluate(
+    result = evaluate(
         netG, real, extractor, num_fake=num_fake, num_real=args.num_real, batch_size=args.batch_size,
         seed=args.seed, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, ctx=ctx,
         cache_dir=config.cache_dir or data.default_cache_dir())
-    if fashion:  # beside FID/KID: the floor, class coverage, KL from uniform and confidence
-        from gluon_gan.fashion_quality import evaluate_generator, format_quality
-        result["fashion_quality"] = evaluate_generator(args.params, num=num_fake, seed=args.seed, ctx=ctx,
-                                                       cache_dir=config.cache_dir, data_dir=config.data_dir)
+    extra = yardstick.measure(netG, num=num_fake, seed=args.seed, ctx=ctx, cache_dir=config.cache_dir,
+                              data_dir=config.data_dir)  # e.g. the floor, class coverage, KL and confidence
+    if extra is not None:
+        result[yardstick.result_key] = extra
     result.update(params=os.path.abspath(args.params), time=time.strftime("%Y-%m-%d %H:%M:%S"),
                   seconds=round(time.time() - start, 1))
     print(format_result(result))
-    if fashion:
-        print(format_quality(result["fashion_quality"]))
+    if extra is not None:
+        print(yardstick.format(extra))
     if not args.no_json:
-        path = args.json or os.path.join(os.path.dirname(os.path.abspath(args.params)), "evaluation.json")
+        path = args.json or os.path.join(os.path.dirname(os.path.abspath(args.params)), rundir.EVALUATION)
         record(path, result)
         print("recorded in %s" % path)
 

@@ -55,12 +55,14 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
-    from gluon_gan import plotting, sampling
+    from gluon_gan.files import plotting
+    from gluon_gan import experiment
+    from gluon_gan.training import sampling
     from gluon_gan.errors import GluonGanError
     from gluon_gan.runtime import parse_contexts
     start = time.time()
     ctx = parse_contexts(args.ctx)[0]
-    netG = sampling.load_generator(args.params, ctx=ctx)
+    netG = experiment.load_generator(args.params, ctx=ctx)
     if args.interpolate:
         z, nrow = sampling.interpolation_latents(args.interpolate, args.steps, netG.latent_shape), args.steps
         what = "an interpolation strip of %d x %d images" % (len(args.interpolate) - 1, args.steps)

@@ -17,7 +17,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import gluon_gan  # noqa: E402,F401  (sets threading before mxnet loads)
-from gluon_gan import cli, launcher  # noqa: E402
+from gluon_gan import cli
+from gluon_gan.training import launcher  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -26,7 +26,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
-    from gluon_gan.report import write_report
+    from gluon_gan.experiment.report import write_report
     path = write_report(args.run_dir, embed=args.embed, path=args.out)
     print("wrote %s (%.0f kB)" % (path, os.path.getsize(path) / 1e3))
 

@@ -33,7 +33,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def parse_args(argv=None):
-    from gluon_gan.style.transfer import INITS, StyleSettings
+    from gluon_gan.style_transfer.transfer import INITS, StyleSettings
     d = StyleSettings()
     p = _OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--content", required=True, help="the picture to redraw")
@@ -110,9 +110,9 @@ def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
     from gluon_gan.runtime import parse_contexts
-    from gluon_gan.style import images
-    from gluon_gan.style.transfer import StyleSettings, finish, stylise
-    from gluon_gan.style.vgg import load_vgg_features, parse_layers
+    from gluon_gan.style_transfer import images
+    from gluon_gan.style_transfer.transfer import StyleSettings, finish, stylise
+    from gluon_gan.style_transfer.vgg import load_vgg_features, parse_layers
 
     ctx = parse_contexts(args.ctx)[0]
     depth = int(args.net[3:])

@@ -22,7 +22,7 @@ from gluon_gan import cli  # noqa: E402
 
 
 def main(argv=None):
-    from gluon_gan.train_options import parse_train_args
+    from gluon_gan.experiment.train_options import parse_train_args
     config, args = parse_train_args(argv, description=__doc__)
     cli.setup_logging(args.verbose)
     from gluon_gan.experiment import train

@@ -39,12 +39,12 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cli.setup_logging()
-    from gluon_gan import fashion_quality
+    from gluon_gan.evaluation import fashion_classifier
     from gluon_gan.runtime import parse_contexts
     start = time.time()
     ctx = parse_contexts(args.ctx)[0]
-    path = args.out or fashion_quality.classifier_path(args.cache_dir)
-    _, acc = fashion_quality.train_and_save(path, data_dir=args.data_dir, cache_dir=args.cache_dir, ctx=ctx,
+    path = args.out or fashion_classifier.classifier_path(args.cache_dir)
+    _, acc = fashion_classifier.train_and_save(path, data_dir=args.data_dir, cache_dir=args.cache_dir, ctx=ctx,
                                             epochs=args.epochs, batch_size=args.batch_size,
                                             learning_rate=args.lr, seed=args.seed)
     print("test accuracy %.4f (%d epochs, %.0f s); weights in %s" % (acc, args.epochs, time.time() - start, path))

@@ -16,7 +16,7 @@ from gluon_gan import cli  # noqa: E402
 
 def parse_args(argv=None):
     """``(TrainConfig, args)``: the tutorial's settings as defaults, the dcgan family fixed, LFW or --data-dir."""
-    from gluon_gan.train_options import parse_train_args
+    from gluon_gan.experiment.train_options import parse_train_args
     return parse_train_args(argv, description=__doc__, model="dcgan", defaults={"out": os.path.join("runs", "lfw")},
                             skip=("dataset", "num_images", "quality_samples"), skip_options=("image_size",))
 

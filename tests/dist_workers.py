@@ -14,7 +14,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
-from gluon_gan import distributed
+from gluon_gan.training import distributed
 
 NO_KEYS_BEFORE = 100  # the trap experiments use keys far from each other
 

@@ -16,7 +16,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from conftest import load_script  # noqa: E402  (also puts the repo first on sys.path)
-from gluon_gan import checkpoint, monitor, training  # noqa: E402
+from gluon_gan.files import checkpoint
+from gluon_gan.experiment import monitor
+from gluon_gan import training  # noqa: E402
 
 
 def die():

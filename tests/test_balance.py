@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 
 from conftest import load_script
-from gluon_gan import data, experiment, training
-from gluon_gan.balance import DivergenceGuard
+from gluon_gan.data import images as data
+from gluon_gan import training
+from gluon_gan.experiment import run as experiment_run
+from gluon_gan.training.balance import DivergenceGuard
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import BCELoss, GANLoss, get_loss
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.training.losses import BCELoss, GANLoss, get_loss
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 
 NZ = 8
 
@@ -107,14 +110,14 @@ def test_separate_learning_rates_reach_both_trainers():
 
 def test_balance_flags_travel_from_the_script_to_the_trainer(tmp_path, image_folder, monkeypatch, caplog):
     seen = {}
-    real_trainer = experiment.GANTrainer
+    real_trainer = experiment_run.GANTrainer
 
     def spy(*args, **kwargs):
         trainer = real_trainer(*args, **kwargs)
         seen["trainer"] = trainer
         return trainer
-    monkeypatch.setattr(experiment, "GANTrainer", spy)
-    with caplog.at_level(logging.INFO, logger="gluon_gan.balance"):
+    monkeypatch.setattr(experiment_run, "GANTrainer", spy)
+    with caplog.at_level(logging.INFO, logger="gluon_gan.training.balance"):
         load_script("train_lfw").main([
             "--data-dir", image_folder, "--cache-dir", str(tmp_path / "c"), "--out", str(tmp_path / "r"),
             "--epochs", "1", "--ngf", "4", "--ndf", "4", "--batch-size", "4", "--loss", "hinge",
@@ -124,7 +127,7 @@ def test_balance_flags_travel_from_the_script_to_the_trainer(tmp_path, image_fol
     assert trainer.trainerD.learning_rate == pytest.approx(1e-4)
     assert trainer.d_steps == 2 and trainer.d_skip_below == -1e9
     assert "D update skipped in 0 of 6 iterations" in caplog.text
-    saved = experiment.checkpoint.read_state(str(tmp_path / "r" / "checkpoint"))["config"]
+    saved = experiment_run.checkpoint.read_state(str(tmp_path / "r" / "checkpoint"))["config"]
     assert (saved["lr_g"], saved["lr_d"], saved["d_steps"]) == (4e-4, 1e-4, 2)
 
 

@@ -4,8 +4,8 @@ import sys
 
 
 from conftest import ROOT
-from gluon_gan import benchmark
-from gluon_gan.models import Discriminator, Generator
+from gluon_gan.bench import throughput as benchmark
+from gluon_gan.families.dcgan import Discriminator, Generator
 
 # Forward multiply-adds per image, by hand (nz=100, ngf=ndf=64).
 G_MACS = [100 * 512 * 16 * 1,            # 1x1 -> 4x4: one input pixel scatters 4x4x512 per input channel
@@ -88,7 +88,7 @@ def test_a_failing_peer_is_one_clear_line(tmp_path):
 
 
 def test_time_families_trains_each_family_through_the_loop():
-    from gluon_gan.benchmark import time_families
+    from gluon_gan.bench.throughput import time_families
     from gluon_gan.families import FAMILIES
     tiny = {"dcgan": {"nz": 4, "ngf": 2, "ndf": 2}, "stylegan": {"nz": 4, "w_dim": 4, "mapping_layers": 1,
                                                                  "fmap_base": 8, "fmap_max": 2, "ndf": 2}}
@@ -100,8 +100,8 @@ def test_time_families_trains_each_family_through_the_loop():
 
 def test_timing_leaves_the_training_log_as_it_found_it():
     import logging
-    from gluon_gan.benchmark import time_families
-    logger = logging.getLogger("gluon_gan.monitor")
+    from gluon_gan.bench.throughput import time_families
+    logger = logging.getLogger("gluon_gan.experiment.monitor")
     before = logger.level
     time_families(["dcgan"], (3, 8, 8), batch_size=2, iters=1, repeats=1, options={"dcgan": {"ngf": 2, "ndf": 2,
                                                                                            "image_size": 8}})

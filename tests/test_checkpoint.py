@@ -5,10 +5,11 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_gan import checkpoint
+from gluon_gan.files import atomic, checkpoint
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import BCELoss
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.training.losses import BCELoss
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 from gluon_gan.training import GANTrainer
 
 
@@ -67,13 +68,13 @@ def test_wrong_shape_is_one_line_naming_file_and_mismatch(tmp_path):
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     path = str(tmp_path / "f.txt")
-    checkpoint.atomic_write(path, lambda tmp: open(tmp, "w").write("old"))
+    atomic.atomic_write(path, lambda tmp: open(tmp, "w").write("old"))
 
     def broken(tmp):
         open(tmp, "w").write("half")
         raise RuntimeError("killed")
     with pytest.raises(RuntimeError):
-        checkpoint.atomic_write(path, broken)
+        atomic.atomic_write(path, broken)
     assert open(path).read() == "old"
     assert os.listdir(str(tmp_path)) == ["f.txt"]
 
@@ -110,7 +111,7 @@ def test_killed_between_the_two_renames_falls_back_to_old(tmp_path):
 def test_atomic_files_get_the_permissions_a_plain_write_would(tmp_path):
     old = os.umask(0o022)
     try:
-        path = checkpoint.atomic_write(str(tmp_path / "x.bin"), lambda tmp: open(tmp, "wb").write(b"1"))
+        path = atomic.atomic_write(str(tmp_path / "x.bin"), lambda tmp: open(tmp, "wb").write(b"1"))
         assert os.stat(path).st_mode & 0o777 == 0o644  # not mkstemp's private 0600
     finally:
         os.umask(old)

@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, load_script, write_images
-from gluon_gan import checkpoint, download
-from gluon_gan.sampling import load_generator
+from gluon_gan.files import checkpoint
+from gluon_gan.data import download
+from gluon_gan.experiment import load_generator
 
 TINY = ["--batch-size", "4", "--ngf", "8", "--ndf", "8", "--log-interval", "2"]
 

@@ -27,14 +27,14 @@ def test_compare_trains_judges_and_records_each_family(tmp_path, capsys):
 
 def test_a_time_budget_stops_training_mid_epoch(tmp_path):
     from gluon_gan.experiment import TrainConfig
-    from gluon_gan.family_benchmark import train_with_budget
+    from gluon_gan.bench.budget import train_with_budget
     config = TrainConfig(model="dcgan", dataset="cartoon-faces", num_images=160, batch_size=8, epochs=50,
                          cache_dir=str(tmp_path / "c"), out=str(tmp_path / "run"),
                          model_options={"image_size": 16, "ngf": 4, "ndf": 4})
     budget = train_with_budget(config, seconds=0.0)  # spent at the first check, after 10 of 20 iterations
     assert budget.iterations == 10 and budget.images == 80
     assert budget.trainer is not None and os.path.isfile(str(tmp_path / "run" / "training_curves.png"))
-    from gluon_gan.checkpoint import find_checkpoint
+    from gluon_gan.files.checkpoint import find_checkpoint
     assert find_checkpoint(str(tmp_path / "run")) is None  # no epoch ended, so no checkpoint claims one did
 
 

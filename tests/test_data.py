@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gluon_gan import data
+from gluon_gan.data import images as data
 from gluon_gan.errors import GluonGanError
 from conftest import write_images
 

@@ -17,10 +17,12 @@ import pytest
 
 import test_multi_device as multi
 from conftest import ROOT, load_script, write_images
-from gluon_gan import checkpoint, distributed, launcher
+from gluon_gan.files import checkpoint
+from gluon_gan.training import distributed, launcher
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import BCELoss
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.training.losses import BCELoss
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 from gluon_gan.training import GANTrainer, fit
 
 WORKERS = os.path.join(ROOT, "tests", "dist_workers.py")

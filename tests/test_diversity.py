@@ -6,7 +6,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_gan import diversity
+from gluon_gan.evaluation import diversity
 
 
 def test_identical_samples_have_zero_diversity_and_are_all_duplicates():

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from gluon_gan import download as dl
+from gluon_gan.data import download as dl
 from gluon_gan.errors import GluonGanError
 
 FACE = b"\xff\xd8\xff\xe0 not really a jpeg " * 50
@@ -239,7 +239,7 @@ def sources(server, *paths):
 
 def test_fetch_lfw_falls_back_to_the_next_source(server, tmp_path, caplog):
     server.files["/2"] = LFW_TGZ
-    caplog.set_level(logging.INFO, logger="gluon_gan.download")
+    caplog.set_level(logging.INFO, logger="gluon_gan.data.download")
     out = dl.fetch_lfw(str(tmp_path), sources(server, "/1", "/2"))
     assert out == str(tmp_path / "lfw2")
     check_lfw_tree(out)

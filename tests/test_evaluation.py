@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, load_script
-from gluon_gan import diversity, evaluation, features, fid
-from gluon_gan.data import load_image_folder
-from gluon_gan.models import Generator, initialize
+from gluon_gan.evaluation import diversity, features, fid
+from gluon_gan import evaluation
+from gluon_gan.data.images import load_image_folder
+from gluon_gan.families.dcgan import Generator
+from gluon_gan.nn.init import initialize
 
 TINY = ["--batch-size", "4", "--ngf", "8", "--ndf", "8", "--log-interval", "2"]
 
@@ -34,7 +36,7 @@ def test_evaluate_matches_the_maths_on_the_same_images(netG, tmp_path):
     result = evaluation.evaluate(netG, real, ext, num_fake=20, num_real=25, batch_size=8, seed=3,
                                  kid_subsets=5, kid_subset_size=10, diversity_count=12, progress=False)
     # Recompute from scratch: the same latents and the same choice of real images.
-    from gluon_gan import sampling
+    from gluon_gan.training import sampling
     fake = sampling.generate(netG, sampling.latent(20, 8, 3))
     idx = np.sort(np.random.RandomState(3).choice(30, 25, replace=False))
     real_f = ext(real[idx].astype(np.float32) / 127.5 - 1)

@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 
 from conftest import load_script, write_images
-from gluon_gan import checkpoint, families, sampling
-from gluon_gan.experiment import TrainConfig, train
+from gluon_gan.files import checkpoint
+from gluon_gan import experiment, families
+from gluon_gan.training import sampling
+from gluon_gan.experiment import TrainConfig
+from gluon_gan.experiment import train
 
 # Per family: its options at toy widths, and any common settings it needs to train in a few batches.
 TINY = {
@@ -76,7 +79,7 @@ def test_family_trains_checkpoints_resumes_and_samples(name, folder, tmp_path):
         for k in a:
             np.testing.assert_allclose(b[k], a[k], rtol=1e-5, atol=1e-6, err_msg="%s %s" % (fname, k))
 
-    gen = sampling.load_generator(os.path.join(straight, family.g_file))  # the record says what to build
+    gen = experiment.load_generator(os.path.join(straight, family.g_file))  # the record says what to build
     assert gen.family.name == name and gen.image_shape == shape
     z = sampling.latent(5, gen.latent_shape, seed=1)
     images = sampling.generate(gen, z)
@@ -92,7 +95,7 @@ def test_family_trains_checkpoints_resumes_and_samples(name, folder, tmp_path):
     for png in ("samples/epoch_002.png", "training_curves.png", "training_progress.gif"):
         assert os.path.isfile(os.path.join(straight, png)), png
 
-    from gluon_gan.report import write_report
+    from gluon_gan.experiment.report import write_report
     page = open(write_report(straight), encoding="utf-8").read()
     assert "Model family <b>%s</b>" % name in page
     figures = os.path.join(straight, "figures")
@@ -108,7 +111,7 @@ def dataclass_defaults(name):
 def test_config_json_reruns_a_recorded_run(folder, tmp_path):
     first = str(tmp_path / "first")
     train(_config("dcgan", folder, first, epochs=1))
-    from gluon_gan.train_options import parse_train_args
+    from gluon_gan.experiment.train_options import parse_train_args
     config, _ = parse_train_args(["--config", os.path.join(first, "config.json"), "--out", str(tmp_path / "again")])
     assert config.model == "dcgan" and config.model_options == TINY["dcgan"]["options"]
     assert (config.batch_size, config.seed, config.data_dir) == (4, 7, folder)

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from gluon_gan import fashion_mnist as fm
+from gluon_gan.data import fashion_mnist as fm
 from gluon_gan.errors import GluonGanError
 from test_download import server  # noqa: F401  (the local HTTP server fixture)
 

@@ -6,10 +6,11 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_gan import fashion_quality as fq
-from gluon_gan import fashion_mnist as fm
+from gluon_gan.evaluation import fashion_classifier as fc, fashion_quality as fq
+from gluon_gan.data import fashion_mnist as fm
 from gluon_gan.errors import GluonGanError
-from gluon_gan.features import FEATURES, get_extractor
+from gluon_gan.training.sampling import RunGenerator, draw
+from gluon_gan.evaluation.features import FEATURES, get_extractor
 
 
 def easy_images(per_class, seed):
@@ -38,7 +39,7 @@ def easy_data(tmp_path_factory):
 def trained(easy_data, tmp_path_factory):
     """(params path, net, test accuracy): the classifier trained on the easy set and saved."""
     path = str(tmp_path_factory.mktemp("cache") / "classifier.params")
-    net, acc = fq.train_and_save(path, data_dir=easy_data, epochs=3, batch_size=20, progress=False)
+    net, acc = fc.train_and_save(path, data_dir=easy_data, epochs=3, batch_size=20, progress=False)
     return path, net, acc
 
 
@@ -58,42 +59,42 @@ def test_kl_and_coverage_against_hand_computations():
 def test_classifier_input_averages_channels_and_resizes():
     rs = np.random.RandomState(0)
     rgb = rs.uniform(-1, 1, (2, 3, 56, 56)).astype(np.float32)
-    got = fq.to_classifier_input(mx.nd.array(rgb)).asnumpy()
+    got = fc.to_classifier_input(mx.nd.array(rgb)).asnumpy()
     want = rgb.mean(axis=1).reshape(2, 28, 2, 28, 2).mean(axis=(2, 4))[:, None]
     np.testing.assert_allclose(got, want, atol=1e-6)
     grey = mx.nd.array(rs.uniform(-1, 1, (2, 1, 28, 28)))
-    assert fq.to_classifier_input(grey) is grey
-    assert fq.to_classifier_input(mx.nd.zeros((2, 3, 64, 64))).shape == (2, 1, 28, 28)
+    assert fc.to_classifier_input(grey) is grey
+    assert fc.to_classifier_input(mx.nd.zeros((2, 3, 64, 64))).shape == (2, 1, 28, 28)
 
 
 def test_classifier_learns_an_easy_set_and_weights_round_trip(trained, easy_data):
     path, net, acc = trained
     assert acc >= 0.9
     images, labels = fm.load_fashion_mnist("test", data_dir=easy_data)
-    assert fq.accuracy(net, images, labels) == acc
-    loaded = fq.load_classifier(path, train_if_missing=False)
+    assert fc.accuracy(net, images, labels) == acc
+    loaded = fc.load_classifier(path, train_if_missing=False)
     x = images.astype(np.float32) / 127.5 - 1
-    f1, p1 = fq.classify(net, x)
-    f2, p2 = fq.classify(loaded, x)
+    f1, p1 = fc.classify(net, x)
+    f2, p2 = fc.classify(loaded, x)
     assert f1.shape == (100, 128) and p1.shape == (100, 10)
     np.testing.assert_allclose(f2, f1, atol=1e-5)
     np.testing.assert_allclose(p2, p1, atol=1e-6)
     # uint8 data and [-1, 1] floats are the same input
-    np.testing.assert_allclose(fq.classify(net, images)[0], f1, atol=1e-5)
+    np.testing.assert_allclose(fc.classify(net, images)[0], f1, atol=1e-5)
 
 
 def test_missing_weights_are_an_error_when_training_is_off(tmp_path):
     with pytest.raises(GluonGanError, match="classifier not found: .*train_classifier.py"):
-        fq.load_classifier(str(tmp_path / "none.params"), train_if_missing=False)
-    want = tmp_path / "fashion-mnist" / ("classifier-%s.params" % fq.CLASSIFIER_VERSION)
-    assert fq.classifier_path(str(tmp_path)) == str(want)
+        fc.load_classifier(str(tmp_path / "none.params"), train_if_missing=False)
+    want = tmp_path / "fashion-mnist" / ("classifier-%s.params" % fc.CLASSIFIER_VERSION)
+    assert fc.classifier_path(str(tmp_path)) == str(want)
 
 
 def test_quality_of_the_real_set_itself(trained, easy_data):
     path, net, _ = trained
     images, labels = fm.load_fashion_mnist("train", data_dir=easy_data)
     x = images.astype(np.float32) / 127.5 - 1
-    feats, _ = fq.classify(net, x)
+    feats, _ = fc.classify(net, x)
     reference = fq.Reference(*fq.fid.gaussian_stats(feats), floor=1.5, num_train=300, num_test=0)
     result = fq.fashion_quality(x, net, reference)
     assert result["fid"] == pytest.approx(0.0, abs=1e-6) and result["fid_floor"] == 1.5
@@ -128,10 +129,10 @@ def test_fashion_feature_extractor_is_registered(trained):
     extractor = get_extractor("fashion", params=path, batch_size=7)
     x = np.random.RandomState(0).uniform(-1, 1, (10, 3, 64, 64)).astype(np.float32)
     feats = extractor(x)
-    want = net.body(fq.to_classifier_input(mx.nd.array(x))).asnumpy()
+    want = net.body(fc.to_classifier_input(mx.nd.array(x))).asnumpy()
     assert feats.shape == (10, 128)
     np.testing.assert_allclose(feats, want, atol=1e-5)
-    assert extractor.identity().startswith("fashion:%s:" % fq.CLASSIFIER_VERSION)
+    assert extractor.identity().startswith("fashion:%s:" % fc.CLASSIFIER_VERSION)
 
 
 def test_generated_images_come_through_the_family(trained):
@@ -140,9 +141,9 @@ def test_generated_images_come_through_the_family(trained):
     family = create_family("mlp", (1, 28, 28))
     netG = family.build_generator()
     family.initialize(netG, mx.cpu())
-    images = fq.generated_images(family, netG, num=25, batch_size=10, seed=3)
+    images = draw(RunGenerator(family, netG), 25, seed=3, batch_size=10)
     assert images.shape == (25, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
-    np.testing.assert_array_equal(images, fq.generated_images(family, netG, num=25, batch_size=10, seed=3))
+    np.testing.assert_array_equal(images, draw(RunGenerator(family, netG), 25, seed=3, batch_size=10))
     assert fq.fashion_quality(images, net)["num_images"] == 25
 
 
@@ -151,8 +152,8 @@ def test_quality_log_writes_a_row_per_epoch_and_forgets_rows_after_a_resume(trai
     from gluon_gan.families import create_family
     path, _, _ = trained
     cache = str(tmp_path / "cache")
-    os.makedirs(os.path.dirname(fq.classifier_path(cache)))
-    shutil.copy(path, fq.classifier_path(cache))
+    os.makedirs(os.path.dirname(fc.classifier_path(cache)))
+    shutil.copy(path, fc.classifier_path(cache))
     family = create_family("dcgan28", (1, 28, 28))
     netG = family.build_generator()
     family.initialize(netG, mx.cpu())
@@ -173,23 +174,25 @@ def test_quality_log_writes_a_row_per_epoch_and_forgets_rows_after_a_resume(trai
 
 
 def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_data, tmp_path):
-    from gluon_gan import sampling
-    from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan import experiment
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
+    from gluon_gan.training import sampling
     path, net, _ = trained
     cache = str(tmp_path / "cache")
-    os.makedirs(os.path.dirname(fq.classifier_path(cache)))
-    shutil.copy(path, fq.classifier_path(cache))
+    os.makedirs(os.path.dirname(fc.classifier_path(cache)))
+    shutil.copy(path, fc.classifier_path(cache))
     out = str(tmp_path / "run")  # the data set's own callback writes fashion_quality.csv
     train(TrainConfig(model="mlp", dataset="fashion-mnist", data_dir=easy_data, cache_dir=cache, out=out, epochs=2,
                       batch_size=100, seed=1, quality_samples=30))
     rows = fq.read_quality_log(os.path.join(out, "fashion_quality.csv"))
     assert [r["epoch"] for r in rows] == [1, 2] and all(r["fid"] > r["fid_floor"] > 0 for r in rows)
     params = os.path.join(out, "Generator.params")
-    result = fq.evaluate_generator(params, num=30, seed=2, cache_dir=cache, data_dir=easy_data)
-    gen = sampling.load_generator(params)
+    result = fq.evaluate_generator(experiment.load_generator(params), num=30, seed=2, cache_dir=cache, data_dir=easy_data)
+    gen = experiment.load_generator(params)
     images = sampling.generate(gen, sampling.latent(30, gen.latent_shape, 2))
     assert gen.latent_shape == (23,) and images.shape == (30, 1, 28, 28)
-    want = fq.fashion_quality(images, net, fq.load_reference(net, fq.classifier_path(cache), data_dir=easy_data))
+    want = fq.fashion_quality(images, net, fq.load_reference(net, fc.classifier_path(cache), data_dir=easy_data))
     assert result.pop("class_histogram") == pytest.approx(want.pop("class_histogram"))
     assert result == pytest.approx(want) and result["fid"] > result["fid_floor"] > 0
 
@@ -197,11 +200,12 @@ def test_a_fashion_mnist_run_is_measured_from_its_generator_file(trained, easy_d
 def test_evaluate_prints_and_records_the_yardstick_for_a_fashion_run(trained, easy_data, tmp_path, capsys):
     import json
     from conftest import load_script
-    from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
     path, _, _ = trained
     cache = str(tmp_path / "cache")
-    os.makedirs(os.path.dirname(fq.classifier_path(cache)))
-    shutil.copy(path, fq.classifier_path(cache))
+    os.makedirs(os.path.dirname(fc.classifier_path(cache)))
+    shutil.copy(path, fc.classifier_path(cache))
     out = str(tmp_path / "run")
     train(TrainConfig(model="dcgan28", dataset="fashion-mnist", data_dir=easy_data, cache_dir=cache, out=out,
                       epochs=1, batch_size=150, seed=1, quality_samples=0))
@@ -225,4 +229,4 @@ def test_train_classifier_script_prints_the_test_accuracy(easy_data, tmp_path, c
     printed = capsys.readouterr().out
     assert printed.startswith("test accuracy ") and out in printed
     assert float(printed.split()[2]) >= 0.9
-    assert fq.load_classifier(out, train_if_missing=False) is not None
+    assert fc.load_classifier(out, train_if_missing=False) is not None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from mxnet.gluon.model_zoo import vision
 
-from gluon_gan import features
+from gluon_gan.evaluation import features
 from gluon_gan.errors import GluonGanError
 
 

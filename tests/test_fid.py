@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from gluon_gan import fid
+from gluon_gan.evaluation import fid
 
 
 def _random_spd(rs, d, rank=None):

@@ -4,7 +4,7 @@ import numpy as np
 from mxnet import autograd
 from mxnet.gluon import nn
 
-from gluon_gan.frozen import frozen_weights
+from gluon_gan.training.frozen import frozen_weights
 
 
 def _net(hybridize):

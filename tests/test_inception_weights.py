@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from mxnet.gluon.model_zoo import model_store
 
-from gluon_gan import features
+from gluon_gan.evaluation import features
 from gluon_gan.errors import GluonGanError
 
 WEIGHTS = b"stand-in for the inceptionv3 weights" * 100

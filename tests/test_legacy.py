@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT
-from gluon_gan import checkpoint, legacy
+from gluon_gan.files import checkpoint, legacy
 from gluon_gan.errors import GluonGanError
-from gluon_gan.models import Discriminator, Generator
-from gluon_gan.sampling import generator_shape_from_params, load_generator
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.experiment import generator_shape_from_params, load_generator
 from tutorial_reference import tutorial_discriminator, tutorial_generator
 
 
@@ -132,7 +132,8 @@ def test_a_run_can_start_from_the_tutorials_files(tutorial_files, tmp_path):
     """--init-generator/--init-discriminator with the tutorial's save_params files: training starts from them."""
     from conftest import write_images
     from gluon_gan import training
-    from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
     netG, netD, g_path, d_path = tutorial_files
     write_images(str(tmp_path / "imgs"), 4)
     seen = {}

@@ -9,11 +9,13 @@ from mxnet.gluon import nn
 
 from conftest import load_script
 from gradcheck import autograd_input_gradient
-from gluon_gan import checkpoint, penalty, spectral
+from gluon_gan.files import checkpoint
+from gluon_gan.nn import penalty, spectral
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import LOSSES, GANLoss, clip_weights, get_loss, register_loss
-from gluon_gan.metrics import BinaryAccuracy, PairwiseAccuracy
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.training.losses import LOSSES, GANLoss, clip_weights, get_loss, register_loss
+from gluon_gan.training.accuracy import BinaryAccuracy, PairwiseAccuracy
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 from gluon_gan.training import GANTrainer, make_trainer
 
 REAL = np.array([2.0, 0.5, -1.5])   # D's outputs on real images
@@ -278,7 +280,7 @@ def test_input_gradient_of_the_dcgan_critic_equals_autograd(sn):
 
 def test_input_gradient_of_equalised_layers_with_a_learning_rate_multiplier():
     """The taped forward runs an equalised layer's bias times lr_mul too, so it differentiates what D computes."""
-    from gluon_gan.layers import EqConv2D, EqDense
+    from gluon_gan.nn.layers import EqConv2D, EqDense
     net = nn.HybridSequential()
     net.add(EqConv2D(3, 3, 2, 1, in_channels=2, lr_mul=0.1, bias_init=0.5), nn.LeakyReLU(0.2), nn.Flatten(),
             EqDense(1, in_units=48, lr_mul=0.1, bias_init=-0.3))

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from mxnet.gluon import nn
 
-from gluon_gan.models import Discriminator, Generator, count_parameters, initialize
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import count_parameters, initialize
 from tutorial_reference import tutorial_discriminator, tutorial_generator
 
 # Hand counts for nz=100, ngf=ndf=64, nc=3: conv weights (in*out*4*4) plus BatchNorm gamma+beta.

@@ -6,10 +6,10 @@ from mxnet import autograd
 
 from gradcheck import finite_difference_check
 
-from gluon_gan import penalty
+from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
-from gluon_gan.losses import get_loss
+from gluon_gan.training.losses import get_loss
 
 TINY = {"image_size": 16, "widths": "6,5,4", "nz": 5}
 
@@ -104,7 +104,7 @@ def test_one_training_step_moves_every_scale_and_bad_options_are_one_line_errors
 @pytest.mark.parametrize("loss", [None, "relativistic-hinge", "wgan-gp"])
 def test_trains_through_the_common_loop_and_samples_from_its_record(tmp_path, image_folder, loss):
     from conftest import load_script
-    from gluon_gan.sampling import load_generator
+    from gluon_gan.experiment import load_generator
     out = tmp_path / "run"
     load_script("train").main(["--model", "msggan", "--data-dir", image_folder, "--cache-dir", str(tmp_path / "c"),
                                "--image-size", "8", "--widths", "6,4", "--nz", "5", "--batch-size", "8",

@@ -5,9 +5,11 @@ import pytest
 from mxnet.gluon import nn
 
 from conftest import load_script
-from gluon_gan import checkpoint, training
-from gluon_gan.losses import BCELoss
-from gluon_gan.models import Discriminator, Generator, initialize
+from gluon_gan.files import checkpoint
+from gluon_gan import training
+from gluon_gan.training.losses import BCELoss
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
 
 NZ, W = 100, 8
 ONE, TWO = [mx.cpu(0)], [mx.cpu(0), mx.cpu(1)]

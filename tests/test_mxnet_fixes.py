@@ -3,8 +3,8 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd
 
-from gluon_gan.models import Generator
-from gluon_gan.mxnet_fixes import SELU, SELU_ALPHA, SELU_SCALE, OneChannelSafeConv2DTranspose
+from gluon_gan.families.dcgan import Generator
+from gluon_gan.nn.mxnet_fixes import SELU, SELU_ALPHA, SELU_SCALE, OneChannelSafeConv2DTranspose
 
 def test_one_channel_transposed_conv_trains_under_onednn():
     # MXNet 1.9.1's oneDNN cannot backpropagate to the input of a 64 -> 1 Deconvolution; ours computes it.

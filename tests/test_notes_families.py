@@ -6,7 +6,7 @@ from mxnet import autograd
 
 from gluon_gan.families import FAMILIES, create_family
 from gluon_gan.families.notes import KERAS_RMSPROP, NOTES_DEFAULTS
-from gluon_gan.keras_layers import SameConv2D, SameConv2DTranspose, same_padding
+from gluon_gan.nn.keras_layers import SameConv2D, SameConv2DTranspose, same_padding
 
 # Keras' selu constants (tf.keras.activations.selu)
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946

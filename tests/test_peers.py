@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from gluon_gan import peers
+from gluon_gan.bench import peers
 
 
 def test_run_peer_reads_the_numbers_on_the_last_line():

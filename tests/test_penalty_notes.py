@@ -7,10 +7,10 @@ from mxnet.gluon import nn
 
 from gradcheck import autograd_input_gradient
 
-from gluon_gan import penalty
+from gluon_gan.nn import penalty
 from gluon_gan.families import create_family
-from gluon_gan.keras_layers import SameConv2D
-from gluon_gan.losses import get_loss
+from gluon_gan.nn.keras_layers import SameConv2D
+from gluon_gan.training.losses import get_loss
 
 
 @pytest.mark.parametrize("name", ["mlp", "dcgan28"])
@@ -88,7 +88,7 @@ def test_wgan_gp_trains_the_notes_critics(name):
 
 
 def test_gluon_selu_gets_the_true_derivative_too():
-    from gluon_gan.mxnet_fixes import SELU
+    from gluon_gan.nn.mxnet_fixes import SELU
     nets = []
     for selu in (nn.SELU, SELU):
         net = nn.HybridSequential(prefix="same_")

@@ -6,8 +6,12 @@ import pytest
 from PIL import Image
 
 from conftest import load_script
-from gluon_gan import monitor, plotting, sampling
-from gluon_gan.models import Generator, initialize
+from gluon_gan.experiment import monitor
+from gluon_gan import experiment
+from gluon_gan.training import sampling
+from gluon_gan.files import plotting
+from gluon_gan.families.dcgan import Generator
+from gluon_gan.nn.init import initialize
 
 import mxnet as mx
 
@@ -70,7 +74,7 @@ def test_generate_writes_an_interpolation_strip_and_individual_faces(tmp_path, t
     assert picture.shape[:2] == (2 * 66 + 2, 5 * 66 + 2)  # 2 rows (3 seeds) of 5 faces with 2 px borders
     names = sorted(os.listdir(faces))
     assert names == ["face_%04d.png" % i for i in range(10)]
-    netG = sampling.load_generator(tiny_generator)
+    netG = experiment.load_generator(tiny_generator)
     expected = plotting.to_uint8_images(sampling.generate(netG, sampling.interpolation_latents([1, 2, 3], 5, 8)))
     for i in (0, 4, 9):
         np.testing.assert_array_equal(np.asarray(Image.open(os.path.join(faces, names[i])))[..., :3], expected[i])

@@ -9,13 +9,13 @@ from mxnet.gluon import nn
 
 from gradcheck import autograd_input_gradient, finite_difference_check
 
-from gluon_gan import penalty
+from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
 from gluon_gan.families.progan import Schedule
-from gluon_gan.growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, stage_count
-from gluon_gan.layers import EqConv2D, EqDense, MinibatchStdDev, PixelNorm, downsample, upsample
-from gluon_gan.losses import get_loss
+from gluon_gan.families.growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, stage_count
+from gluon_gan.nn.layers import EqConv2D, EqDense, MinibatchStdDev, PixelNorm, downsample, upsample
+from gluon_gan.training.losses import get_loss
 
 TINY = {"image_size": 16, "widths": "6,5,4", "nz": 5, "fade_images": 8, "stable_images": 8}
 
@@ -348,8 +348,8 @@ def test_resume_mid_fade_in_equals_an_uninterrupted_run(tmp_path, image_folder, 
     """24 images: epoch 1 shows 16 at 4x4 (batches of 8), then 8 of the 8x8 fade-in (batches of 4): alpha 0.5."""
     import logging
     from conftest import load_script
-    from gluon_gan import checkpoint
-    from gluon_gan.sampling import load_generator
+    from gluon_gan.files import checkpoint
+    from gluon_gan.experiment import load_generator
     train = load_script("train").main
     common = ["--model", "progan", "--data-dir", image_folder, "--cache-dir", str(tmp_path / "cache"), "--seed", "3",
               "--image-size", "8", "--widths", "6,4", "--nz", "5", "--fade-images", "16", "--stable-images", "16",
@@ -395,7 +395,7 @@ def test_figure_shows_every_resolution_at_the_final_size(tmp_path):
 
 
 def test_ema_copy_follows_g_by_the_ramped_decay_and_grows_with_it():
-    from gluon_gan.ema import EMA_FILE, ema_decay, update_ema
+    from gluon_gan.training.ema import EMA_FILE, ema_decay, update_ema
     fam = _family()
     g = fam.initialize(fam.build_generator(), mx.cpu())
     fam.extras = fam.extra_networks(g, mx.cpu())

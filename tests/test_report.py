@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import load_script
-from gluon_gan import diversity, plotting
+from gluon_gan.evaluation import diversity
+from gluon_gan.files import plotting
 from gluon_gan.errors import GluonGanError
-from gluon_gan.report import write_report
+from gluon_gan.experiment.report import write_report
 
 
 def _fake_run(root, collapsed=False):

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, load_script, write_images
-from gluon_gan import checkpoint, snapshots
+from gluon_gan.files import checkpoint
+from gluon_gan.experiment import snapshots
 
 EPOCHS = 2
 

@@ -13,11 +13,15 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, load_script, write_images
-from gluon_gan import checkpoint, data, snapshots, training
+from gluon_gan.files import checkpoint
+from gluon_gan.data import images as data
+from gluon_gan.experiment import snapshots
+from gluon_gan import training
 from gluon_gan.errors import GluonGanError
-from gluon_gan.losses import BCELoss
-from gluon_gan.models import Discriminator, Generator, initialize
-from gluon_gan.progressbar import EpochProgressBar, TimeLeft, format_seconds
+from gluon_gan.training.losses import BCELoss
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
+from gluon_gan.experiment.progressbar import EpochProgressBar, TimeLeft, format_seconds
 
 
 class FakeClock:
@@ -121,7 +125,8 @@ def test_keep_every_keeps_a_complete_copy_every_n_epochs(tmp_path, run_args):
         def on_epoch_end(self, trainer, epoch):
             Capture.weights[epoch + 1] = {k: p.data().asnumpy().copy()
                                           for k, p in trainer.netG._collect_params_with_prefix().items()}
-    from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
     train(TrainConfig(out=out, data_dir=run_args[1], cache_dir=run_args[3], epochs=3, batch_size=4,
                       model_options={"ngf": 8, "ndf": 8},
                       keep_every=2), callbacks=[Capture()])

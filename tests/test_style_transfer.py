@@ -7,10 +7,10 @@ import pytest
 from conftest import load_script
 
 from gluon_gan.errors import GluonGanError
-from gluon_gan.style import images, losses, vgg
-from gluon_gan.style.objective import StyleObjective
-from gluon_gan.style.optimize import adam, lbfgs
-from gluon_gan.style.transfer import StyleSettings, stylise
+from gluon_gan.style_transfer import images, losses, vgg
+from gluon_gan.style_transfer.objective import StyleObjective
+from gluon_gan.style_transfer.optimize import adam, lbfgs
+from gluon_gan.style_transfer.transfer import StyleSettings, stylise
 
 NARROW = [4, 4, 6, 6, 8]  # channels per block of the tiny VGG-shaped test networks
 DEFAULT_OUTPUTS = ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv4_2", "conv5_1"]
@@ -404,7 +404,7 @@ def test_cli_random_weights_are_labelled_in_the_name_and_log(pictures_on_disk, t
 
 
 def test_initial_images_and_style_scale():
-    from gluon_gan.style.transfer import _style_at, initial_image
+    from gluon_gan.style_transfer.transfer import _style_at, initial_image
     content = pictures(size=40)[0]
     noise = initial_image(content, "noise", 0.5, seed=3)
     assert noise.shape == content.shape and 0.0 <= noise.min() and noise.max() <= 1.0

@@ -7,16 +7,17 @@ from mxnet.gluon import nn
 
 from gradcheck import autograd_input_gradient
 
-from gluon_gan import checkpoint, penalty
+from gluon_gan.files import checkpoint
+from gluon_gan.nn import penalty
 from gluon_gan.errors import GluonGanError
 from gluon_gan.families import create_family
-from gluon_gan.losses import get_loss
-from gluon_gan.layers import EqConv2D, EqDense, PixelNorm
-from gluon_gan.stylegan import AdaIN, StyleGenerator
-from gluon_gan import ema as shared_ema
-from gluon_gan.stylegan import ema as ema_lib
-from gluon_gan.stylegan.figures import style_groups
-from gluon_gan.stylegan.inputs import crossover_mask, mixing_mask, truncation_psi
+from gluon_gan.training.losses import get_loss
+from gluon_gan.nn.layers import EqConv2D, EqDense, PixelNorm
+from gluon_gan.families.stylegan import AdaIN, StyleGenerator
+from gluon_gan.training import ema as shared_ema
+from gluon_gan.families.stylegan import family as ema_lib
+from gluon_gan.families.stylegan.figures import style_groups
+from gluon_gan.families.stylegan.inputs import crossover_mask, mixing_mask, truncation_psi
 
 TINY = dict(image_size=16, nz=6, w_dim=5, mapping_layers=2, fmap_base=64, fmap_max=4)
 
@@ -384,7 +385,8 @@ def test_figures_write_the_three_pictures(tmp_path):
 def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
     import os
     from conftest import load_script, write_images
-    from gluon_gan.experiment import TrainConfig, train
+    from gluon_gan.experiment import TrainConfig
+    from gluon_gan.experiment import train
     folder = str(tmp_path / "data")
     write_images(folder, 8, size=(12, 12), seed=2)
     out = str(tmp_path / "run")
@@ -392,7 +394,7 @@ def test_a_trained_run_draws_with_its_ema_truncation_and_figures(tmp_path):
                       epochs=1, batch_size=4, seed=3, log_interval=1,
                       model_options=dict(TINY, image_size=8, ndf=4)))
     assert os.path.isfile(os.path.join(out, "Generator_ema.params"))
-    gen = __import__("gluon_gan.sampling", fromlist=["load_generator"]).load_generator(
+    gen = __import__("gluon_gan.experiment", fromlist=["load_generator"]).load_generator(
         os.path.join(out, "Generator.params"))
     assert gen.family.sampling_generator(gen.net) is gen.family.extras["Generator_ema.params"]
     ema = {k: v.asnumpy() for k, v in mx.nd.load(os.path.join(out, "Generator_ema.params")).items()}

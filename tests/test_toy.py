@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import load_script
-from gluon_gan import toy
+from gluon_gan.bench import mode_collapse as toy
 
 
 def test_ring_has_eight_distinct_modes_on_the_unit_circle():

@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 from mxnet import gluon
 
-from gluon_gan import data, training
-from gluon_gan.losses import BCELoss, get_loss
-from gluon_gan.metrics import BinaryAccuracy
-from gluon_gan.models import Discriminator, Generator, initialize
-from gluon_gan.monitor import TrainingLog
+from gluon_gan.data import images as data
+from gluon_gan import training
+from gluon_gan.training.losses import BCELoss, get_loss
+from gluon_gan.training.accuracy import BinaryAccuracy
+from gluon_gan.families.dcgan import Discriminator, Generator
+from gluon_gan.nn.init import initialize
+from gluon_gan.experiment.monitor import TrainingLog
 from tutorial_reference import tutorial_discriminator, tutorial_generator, tutorial_iteration
 
 NZ, W = 100, 8  # tiny widths keep these tests fast; the maths is width-independent
@@ -133,7 +135,7 @@ def test_log_line_every_ten_iterations(tmp_path, caplog):
     netG, netD = _pair()
     trainer = training.GANTrainer(netG, netD, BCELoss(), [mx.cpu()], nz=NZ)
     csv_path = str(tmp_path / "metrics.csv")
-    with caplog.at_level(logging.INFO, logger="gluon_gan.monitor"):
+    with caplog.at_level(logging.INFO, logger="gluon_gan.experiment.monitor"):
         training.fit(trainer, batches, epochs=1, callbacks=[TrainingLog(csv_path, interval=10)])
     lines = [r.getMessage() for r in caplog.records if "samples/s" in r.getMessage()]
     assert [l.split(":")[0] for l in lines] == ["epoch 0 iter 0", "epoch 0 iter 10", "epoch 0 iter 20"]

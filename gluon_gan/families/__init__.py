@@ -1,50 +1,15 @@
-"""Model families by name (``--model NAME``), the way losses are registered.
+"""Model families by name (``--model NAME``), one module each, the way losses are registered.
 
-A family is a :class:`~gluon_gan.families.base.ModelFamily` subclass decorated
-with :func:`register_family`; importing this package imports the built-in
-ones. See ``docs/families.md`` for the contract and how to add one.
+- :mod:`.registry`: :func:`register_family`, :func:`create_family`, ``FAMILIES``
+- :mod:`.dcgan`: the tutorial's Generator and Discriminator, and the ``dcgan`` family
+- :mod:`.notes`: the GAN notes' ``mlp`` and ``dcgan28`` (Keras ports)
+- :mod:`.growing`, :mod:`.pyramid`: networks that grow from 4x4, shared by :mod:`.progan` and :mod:`.msggan`
+- :mod:`.stylegan`: the style-based generator (its blocks, inputs, figures) and its ``family``
+
+A family is a :class:`~gluon_gan.training.family.ModelFamily` subclass decorated
+with :func:`register_family`; importing this package imports the built-in ones
+(they import the registry, never this package). See ``docs/families.md``.
 """
-import dataclasses
-
-from ..errors import GluonGanError
-from .base import ModelFamily
-
-FAMILIES = {}
-
-
-def register_family(cls):
-    """Class decorator: make ``cls`` selectable as ``--model <cls.name>``."""
-    if not cls.name or cls.Options is None or not dataclasses.is_dataclass(cls.Options):
-        raise ValueError("a registered family needs a name and an Options dataclass")
-    FAMILIES[cls.name] = cls
-    return cls
-
-
-def get_family_class(name):
-    try:
-        return FAMILIES[name]
-    except KeyError:
-        raise GluonGanError("unknown model family %r; choose from %s" % (name, ", ".join(sorted(FAMILIES)))) from None
-
-
-def make_options(name, values=None):
-    """The family's ``Options`` from a dict (a run record, parsed flags); unknown keys are a one-line error."""
-    cls = get_family_class(name)
-    values = dict(values or {})
-    known = {f.name for f in dataclasses.fields(cls.Options)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise GluonGanError("model family %s has no option %r (it has: %s)"
-                            % (name, unknown[0], ", ".join(sorted(known)) or "none"))
-    return cls.Options(**values)
-
-
-def create_family(name, image_shape, options=None, loss=None, spectral_norm=False):
-    """An instance of family ``name`` for ``image_shape``; ``options`` is a dict or the family's dataclass."""
-    cls = get_family_class(name)
-    if not isinstance(options, cls.Options):
-        options = make_options(name, options)
-    return cls(image_shape, options, loss=loss, spectral_norm=spectral_norm)
-
-
-from . import dcgan, msggan, notes, progan, stylegan  # noqa: E402,F401  (built-in families register themselves)
+from . import dcgan, msggan, notes, progan  # noqa: F401  (the built-in families register themselves)
+from .registry import FAMILIES, create_family, get_family_class, make_options, register_family  # noqa: F401
+from .stylegan import family as _stylegan  # noqa: F401

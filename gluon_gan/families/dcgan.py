@@ -1,16 +1,93 @@
-"""``dcgan``: the tutorial's generator and discriminator, at any power-of-two size and channel count.
+"""``dcgan``: the tutorial's DCGAN generator and discriminator, then the family that trains them.
 
-At 64x64 RGB (the defaults) these are exactly :class:`gluon_gan.models.Generator`
-and :class:`~gluon_gan.models.Discriminator` as the tutorial builds them: the
-same parameter keys, the same init, the same Adam, so checkpoints keep moving
-between our networks and the tutorial's in both directions.
+The two networks subclass ``nn.HybridSequential`` and add layers in the
+tutorial's order, so ``save_parameters`` writes the same keys (``0.weight``,
+``1.gamma``, ...) as the tutorial's ``nn.Sequential`` networks: checkpoints move
+freely between the two. At 64x64 RGB (the defaults) the ``dcgan`` family builds
+exactly the tutorial's networks, with its init and Adam; any other power-of-two
+size and channel count follows the same pattern.
 """
 import dataclasses
 
-from ..models import Discriminator, Generator
+from mxnet.gluon import nn
+
+from ..nn import spectral
+from ..nn.mxnet_fixes import OneChannelSafeConv2DTranspose
 from ..options import option
-from . import register_family
-from .base import ModelFamily
+from ..training.family import ModelFamily
+from .registry import register_family
+
+NZ, NGF, NDF, NC = 100, 64, 64, 3  # the tutorial's latent size, widths and channels
+
+
+def _stages(size):
+    """Number of stride-2 stages between 4x4 and ``size`` (4 for the tutorial's 64); a one-line error otherwise."""
+    stages = int(size).bit_length() - 3
+    if size < 8 or size != 1 << (stages + 2):
+        raise ValueError("the DCGAN needs a power-of-two image size of at least 8, not %r" % (size,))
+    return stages
+
+
+class Generator(nn.HybridSequential):
+    """z of shape (N, nz, 1, 1) -> image (N, nc, size, size) in [-1, 1].
+
+    Transposed convolutions 1->4->8->16->32->64 with BatchNorm+ReLU between them
+    and tanh last, because the training images are scaled to [-1, 1]. Other
+    power-of-two sizes add or drop stages (widths ngf*2^k down to ngf); the
+    default ``size=64`` is the tutorial's network, key for key.
+    """
+
+    def __init__(self, nz=NZ, ngf=NGF, nc=NC, size=64, **kwargs):
+        super().__init__(**kwargs)
+        self.nz, self.ngf, self.nc, self.size = nz, ngf, nc, size
+        stages = _stages(size)
+        with self.name_scope():
+            prev = nz
+            for i, width in enumerate([ngf * 2 ** k for k in reversed(range(stages))]):
+                stride, pad = (1, 0) if i == 0 else (2, 1)
+                self.add(nn.Conv2DTranspose(width, 4, stride, pad, use_bias=False, in_channels=prev))
+                self.add(nn.BatchNorm(in_channels=width))
+                self.add(nn.Activation("relu"))
+                prev = width
+            # grey: MXNet 1.9's oneDNN cannot backpropagate a one-channel Deconvolution (see mxnet_fixes.py)
+            last = OneChannelSafeConv2DTranspose if nc == 1 else nn.Conv2DTranspose
+            self.add(last(nc, 4, 2, 1, use_bias=False, in_channels=prev))
+            self.add(nn.Activation("tanh"))
+
+
+class Discriminator(spectral.PowerIterated, nn.HybridSequential):
+    """image (N, nc, size, size) -> one raw logit per image, shape (N, 1, 1, 1).
+
+    Strided convolutions 64->32->16->8->4 with LeakyReLU(0.2), BatchNorm on all
+    but the first, and a final 4x4 convolution to one unit (other power-of-two
+    sizes add or drop stages, widths ndf*2^k; ``size=64`` is the tutorial's). No sigmoid: the loss
+    works on logits (numerically safer, and the WGAN critic needs raw scores).
+
+    ``norm="none"`` drops BatchNorm (a WGAN-GP critic must not mix samples);
+    the layer indices then differ from the tutorial's, so such checkpoints are
+    not interchangeable with BatchNorm ones. ``spectral_norm=True`` makes every
+    convolution an :class:`~gluon_gan.nn.spectral.SNConv2D` (extra ``<i>.u`` keys)
+    and refreshes their singular vectors before each training-mode forward.
+    """
+
+    def __init__(self, ndf=NDF, nc=NC, norm="batch", spectral_norm=False, size=64, **kwargs):
+        super().__init__(**kwargs)
+        if norm not in ("batch", "none"):
+            raise ValueError("norm must be 'batch' or 'none', not %r" % (norm,))
+        self.ndf, self.nc, self.norm, self.spectral_norm, self.size = ndf, nc, norm, spectral_norm, size
+        stages = _stages(size)
+        conv = spectral.SNConv2D if spectral_norm else nn.Conv2D
+        with self.name_scope():
+            self.add(conv(ndf, 4, 2, 1, use_bias=False, in_channels=nc))
+            self.add(nn.LeakyReLU(0.2))
+            prev = ndf
+            for width in [ndf * 2 ** k for k in range(1, stages)]:
+                self.add(conv(width, 4, 2, 1, use_bias=False, in_channels=prev))
+                if norm == "batch":
+                    self.add(nn.BatchNorm(in_channels=width))
+                self.add(nn.LeakyReLU(0.2))
+                prev = width
+            self.add(conv(1, 4, 1, 0, use_bias=False, in_channels=prev))
 
 
 @dataclasses.dataclass

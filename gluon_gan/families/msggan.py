@@ -13,11 +13,13 @@ import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
 from ..errors import GluonGanError
-from ..growing import critic_block, critic_output_block, from_rgb, generator_blocks, to_rgb_layers
-from ..layers import downsample, parameter_value, upsample
-from ..penalty import supported_layers, taped_sequence
+from ..files.plotting import save_image_grid
+from ..training.sampling import latent
+from .growing import critic_block, critic_output_block, from_rgb, generator_blocks, to_rgb_layers
+from ..nn.layers import downsample, parameter_value, upsample
+from ..nn.penalty import supported_layers, taped_sequence
 from ..options import option
-from . import register_family
+from .registry import register_family
 from .pyramid import PyramidFamily, check_stddev_groups
 
 
@@ -141,8 +143,6 @@ class MSGGAN(PyramidFamily):
 
     def figures(self, netG, out_prefix, seed=0, ctx=None, count=8):
         """``<prefix>_scales.png``: G's image at every scale for the same latents (rows 4x4 up), at the final size."""
-        from ..plotting import save_image_grid
-        from ..sampling import latent
         net = self.sampling_generator(getattr(netG, "net", netG))  # a RunGenerator or G; its EMA copy if kept
         z = mx.nd.array(latent(count, self.latent_shape, seed), ctx=ctx or mx.cpu())
         size = self.image_shape[1]

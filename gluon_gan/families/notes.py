@@ -1,9 +1,9 @@
 """``mlp`` and ``dcgan28``: the GAN notes' two Fashion-MNIST GANs (Keras), ported layer for layer.
 
 What is Keras' and kept: Glorot-uniform kernels with zero biases, SELU (with
-its true gradient, which MXNet's own lacks: :mod:`gluon_gan.mxnet_fixes`),
+its true gradient, which MXNet's own lacks: :mod:`gluon_gan.nn.mxnet_fixes`),
 BatchNorm(momentum 0.99, epsilon 1e-3), "same" padding computed as Keras does
-(:mod:`gluon_gan.keras_layers`), RMSprop(lr 1e-3, rho 0.9, eps 1e-7), batch
+(:mod:`gluon_gan.nn.keras_layers`), RMSprop(lr 1e-3, rho 0.9, eps 1e-7), batch
 32, 50 epochs, BCE, and a fresh noise draw for G's step (``fresh_g_noise``).
 What differs, and why, is listed in ``docs/fashion_mnist.md``; in short: D
 ends in a raw logit, because our losses take logits (sigmoid followed by
@@ -15,12 +15,12 @@ import dataclasses
 import mxnet as mx
 from mxnet.gluon import HybridBlock, nn
 
-from .. import spectral
+from ..nn import spectral
 from ..errors import GluonGanError
-from ..keras_layers import SameConv2D, SameConv2DTranspose
-from ..mxnet_fixes import SELU
-from . import register_family
-from .base import ModelFamily
+from ..nn.keras_layers import SameConv2D, SameConv2DTranspose
+from ..nn.mxnet_fixes import SELU
+from .registry import register_family
+from ..training.family import ModelFamily
 
 KERAS_RMSPROP = ("rmsprop", {"learning_rate": 1e-3, "gamma1": 0.9, "epsilon": 1e-7})
 # the notes train on the first 55,000 training images (the other 5,000 are their validation set)

@@ -13,17 +13,23 @@ fade-in blended between the new and the previous resolution exactly as G's
 output is. Sample grids upscale (nearest) to the final size, so growth shows.
 """
 import dataclasses
+import logging
 
 import mxnet as mx
 
-from ..data import ImageBatches
+from ..data.images import ImageBatches
 from ..errors import GluonGanError
-from ..growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
-from ..layers import blend, downsample, upsample
-from ..losses import WGANGPLoss
+from ..files.plotting import save_image_grid
+from ..training.callbacks import Callback
+from ..training.sampling import latent
+from .growing import ProgressiveDiscriminator, ProgressiveGenerator, per_stage, resolution
+from ..nn.layers import blend, downsample, upsample
+from ..training.losses import WGANGPLoss
 from ..options import option
-from . import register_family
+from .registry import register_family
 from .pyramid import PyramidFamily, check_stddev_groups
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -233,7 +239,6 @@ class ProGAN(PyramidFamily):
                                   part_index=part_index)
 
     def callbacks(self, config):
-        from .growth_log import GrowthCallback  # imported late: the training loop imports the families
         return [GrowthCallback(self, getattr(config, "log_interval", 10))] + self.ema_callbacks()
 
     def figures(self, netG, out_prefix, seed=0, ctx=None, count=8):
@@ -243,8 +248,6 @@ class ProGAN(PyramidFamily):
         resolution contributes, at the final size; stages not reached yet are
         left out (untrained), and the network is put back at its own phase after.
         """
-        from ..plotting import save_image_grid
-        from ..sampling import latent
         net = self.sampling_generator(getattr(netG, "net", netG))  # a RunGenerator or G; its EMA copy if kept
         z = mx.nd.array(latent(count, self.latent_shape, seed), ctx=ctx or mx.cpu())
         own = (net.current_stage, net.current_alpha)
@@ -261,3 +264,31 @@ class ProGAN(PyramidFamily):
         record = super().record()
         record["schedule"] = self.schedule.record()
         return record
+
+
+class GrowthCallback(Callback):
+    """Counts images shown after every step, moves G and D to the new stage/alpha, and logs the growth.
+
+    Every ``log_every``-th iteration (the run's ``--log-interval``, the same
+    iterations the loss line is logged on) it logs the resolution and alpha
+    the step trained at, and it logs every change of phase as it happens.
+    """
+
+    def __init__(self, family, log_every=10):
+        self.family, self.log_every = family, log_every
+
+    def on_train_begin(self, trainer, start_epoch):
+        self.family.apply_phase()
+        log.info("progan: starting at %s", self.family.describe())
+
+    def on_iteration(self, trainer, epoch, iteration, batch_size, d_loss, g_loss):
+        before, trained_at = self.family.phase(), self.family.describe()
+        self.family.advance(batch_size)
+        after = self.family.phase()
+        if self.log_every and iteration % self.log_every == 0:
+            log.info("epoch %d iter %d: progan %s", epoch, iteration, trained_at)
+        if after[0] != before[0] or (before[1] < 1) != (after[1] < 1):
+            log.info("progan: now %s", self.family.describe())
+
+    def on_epoch_end(self, trainer, epoch):
+        log.info("progan: end of epoch %d: %s", epoch, self.family.describe())

@@ -1,4 +1,4 @@
-"""What ``progan`` and ``msggan`` share: both are built from :mod:`gluon_gan.growing`'s blocks.
+"""What ``progan`` and ``msggan`` share: both are built from :mod:`gluon_gan.families.growing`'s blocks.
 
 They train square power-of-two images, with one width per resolution from 4x4
 up, on equalised layers that draw their own N(0, 1) weights; their critic ends
@@ -7,10 +7,10 @@ no spectral-norm variant; and they sample from an EMA copy of G.
 """
 import mxnet as mx
 
-from ..ema import EMASampling
+from ..training.ema import EMASampling
 from ..errors import GluonGanError
-from ..growing import per_stage, stage_count
-from .base import ModelFamily
+from .growing import per_stage, stage_count
+from ..training.family import ModelFamily
 
 
 def check_stddev_groups(group, batch_sizes, last_batch):
