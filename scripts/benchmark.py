@@ -125,7 +125,6 @@ def main(argv=None):
 
     ctx = parse_contexts(args.ctx)
     on_cpu = ctx[0].device_type == "cpu"
-    bench = lambda name: os.path.join(args.bench_dir, name)
     tp, kp = args.compare_torch, args.compare_keras
     results = {"ctx": str(ctx[0]), "batch_size": args.batch_size, "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
                "cpu": peers.cpu_model(), "isa_cap": peers.isa_cap(), "load_start": peers.load_average()}
@@ -174,7 +173,7 @@ def main(argv=None):
     if args.compare_tutorial:
         default_env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
         tuned_env = dict(os.environ, OMP_NUM_THREADS=str(usable_cores()))
-        cmd = [sys.executable, bench("seed_mxnet.py"), str(args.batch_size), str(args.iters + 2)]
+        cmd = [sys.executable, os.path.join(args.bench_dir, "seed_mxnet.py"), str(args.batch_size), str(args.iters + 2)]
         others["tutorial loop, MXNet's default threading"] = (cmd, default_env)
         others["tutorial loop, OMP_NUM_THREADS=%d" % usable_cores()] = (cmd, tuned_env)
 
@@ -216,11 +215,11 @@ def main(argv=None):
     for key, label, _, peer_label, cmd, _, unit, higher in work:
         fmt = "%.1f" if unit == "images/s" else "%.3f"
         mine = ours[key]
-        results[key + "_" + unit.replace("/", "_per_")] = round(mine.median, 4)
+        results[key + "_" + unit.replace("/", "_per_")] = round(mine.median, 6)
         if cmd:
             peer = theirs[key]
             ratio = mine.median / peer.median if higher else peer.median / mine.median
-            results["peer_" + key + "_" + unit.replace("/", "_per_")] = round(peer.median, 4)
+            results["peer_" + key + "_" + unit.replace("/", "_per_")] = round(peer.median, 6)
             results["ratios"][key] = round(ratio, 3)
             rows.append((label, "%s %s" % (mine.show(fmt), unit), "%s: %s" % (peer_label, peer.show(fmt)),
                          "**%.2fx**" % ratio))
@@ -238,11 +237,12 @@ def main(argv=None):
                              "%.1f / %.1f GFLOP/s = **%.0f%%**" % (train * flops / 1e9, peak, 100 * fraction), "", ""))
     if gen is not None:
         rate, latency = gen_ours
-        results.update(generation_images_per_s=round(rate.median, 1), generation_latency_ms=round(latency.median, 2))
+        results.update(generation_images_per_s=round(rate.median, 1),
+                       generation_latency_ms=round(latency.median, 4))
         if tp:
             trate, tlat = gen_theirs
             results.update(peer_generation_images_per_s=round(trate.median, 1),
-                           peer_generation_latency_ms=round(tlat.median, 2))
+                           peer_generation_latency_ms=round(tlat.median, 4))
             results["ratios"].update(generation=round(rate.median / trate.median, 3),
                                      generation_latency=round(tlat.median / latency.median, 3))
             rows.append(("generation from Generator.params, batch 64", rate.show("%.0f") + " images/s",

@@ -114,8 +114,8 @@ def _verbose_isa(cmd, env):
     return match.group(1).strip() if match else None
 
 
-MXNET_CONV = ("import mxnet as mx; x = mx.nd.ones((1, 8, 8, 8)); "
-              "mx.nd.Convolution(x, mx.nd.ones((8, 8, 3, 3)), kernel=(3, 3), num_filter=8, no_bias=True).wait_to_read()")
+MXNET_CONV = ("import mxnet as mx; x = mx.nd.ones((1, 8, 8, 8)); w = mx.nd.ones((8, 8, 3, 3)); "
+              "mx.nd.Convolution(x, w, kernel=(3, 3), num_filter=8, no_bias=True).wait_to_read()")
 TORCH_CONV = ("import torch; torch.nn.functional.conv2d(torch.ones(8, 64, 32, 32), torch.ones(64, 64, 3, 3)); "
               "print('capability:', torch.backends.cpu.get_cpu_capability())")
 
