@@ -48,6 +48,26 @@ def test_gram_matrix_matches_numpy():
     assert np.isclose(losses.gram(nd(f)).asnumpy()[0, 0, 1], np.mean(f[0, 0] * f[0, 1]), rtol=1e-5)
 
 
+def test_one_image_gram_and_its_gradient_match_numpy():
+    """One image takes the FullyConnected path (features as data and weight): value and gradient by hand."""
+    rs = np.random.RandomState(3)
+    f, r = rs.randn(1, 3, 4, 5).astype(np.float32), rs.randn(3, 3).astype(np.float32)
+    x = nd(f)
+    x.attach_grad()
+    with mx.autograd.record():
+        g = losses.gram(x)
+        weighted = mx.nd.sum(g * nd(r[None]))
+    weighted.backward()
+    np.testing.assert_allclose(g.asnumpy(), np_gram(f), rtol=1e-5, atol=1e-6)
+    flat = f.reshape(3, 20).astype(np.float64)
+    expected = ((r + r.T) @ flat / 20).reshape(f.shape)  # d/dF sum(R * F F^T / M) = (R + R^T) F / M
+    np.testing.assert_allclose(x.grad.asnumpy(), expected, rtol=1e-5, atol=1e-6)
+    # a batch goes through batch_dot; both paths agree image by image
+    pair = rs.randn(2, 3, 4, 5).astype(np.float32)
+    np.testing.assert_allclose(losses.gram(nd(pair)).asnumpy()[1], losses.gram(nd(pair[1:])).asnumpy()[0],
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_content_and_style_losses_match_numpy():
     rs = np.random.RandomState(1)
     f, p = rs.randn(1, 4, 6, 7).astype(np.float32), rs.randn(1, 4, 6, 7).astype(np.float32)

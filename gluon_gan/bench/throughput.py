@@ -5,8 +5,6 @@ Cin·Cout·k²·Hout·Wout multiply-adds forward, a transposed convolution
 Cin·Cout·k²·Hin·Win, and each of its two backward products (weight gradient,
 input gradient) costs as much again. Elementwise layers are not counted.
 """
-import contextlib
-import logging
 import os
 import statistics
 import tempfile
@@ -16,15 +14,10 @@ import mxnet as mx
 import numpy as np
 from mxnet.gluon import nn
 
-from .. import families
 from ..data import images as data
-from ..experiment.config import TrainConfig
-from ..experiment.run import build_networks
+from ..training.loop import GANTrainer
 from ..training.losses import get_loss
-from ..families.dcgan import Discriminator, Generator
-from ..nn.init import initialize
-from ..experiment.monitor import TrainingLog
-from ..training.loop import GANTrainer, fit
+from .timers import dcgan_timer, family_timer, synthetic_images  # noqa: F401  (synthetic_images: public here too)
 
 
 def conv_macs(net, in_hw):
@@ -43,13 +36,15 @@ def conv_macs(net, in_hw):
     return out
 
 
-def loop_flops_per_image(netG, netD, d_weight_grad_in_g_step=True):
+def loop_flops_per_image(netG, netD, d_weight_grad_in_g_step=False):
     """FLOPs per training image of one ``GANTrainer.step`` (BCE, one D step).
 
     D step: G forward; D forward + weight grads + input grads (except the first
     layer's, whose input needs none) on the real and on the detached fake batch.
-    G step: D forward + input grads (+ weight grads unless skipped) on the fakes,
-    then G's weight grads and input grads (except the first layer's: z needs none).
+    G step: D forward + input grads on the fakes (D's weight grads are not
+    computed there: :func:`gluon_gan.training.frozen.frozen_weights`; ``True`` counts
+    them, as the tutorial's loop computes them), then G's weight grads and
+    input grads (except the first layer's: z needs none).
     """
     g, d = conv_macs(netG, 1), conv_macs(netD, 64)
     G, D = sum(g), sum(d)
@@ -64,46 +59,15 @@ def tutorial_flops_per_image(netG, netD):
     return 2 * (3 * D + G + 3 * D + G + 3 * D + 2 * G)
 
 
-def synthetic_images(n, size=64, seed=0):
-    return np.random.RandomState(seed).randint(0, 256, (n, 3, size, size)).astype(np.uint8)
-
-
-@contextlib.contextmanager
-def _quiet_training_log():
-    """Silence the per-iteration log lines while timing, and give the caller its logging back afterwards."""
-    logger = logging.getLogger("gluon_gan.experiment.monitor")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def time_training(batch_size=64, iters=10, repeats=3, ctx=None, loss="bce", hybridize=True, seed=0):
     """Median images/s of ``fit`` (the library's loop, logging included) over ``repeats`` epochs of ``iters``.
 
     One extra epoch first warms up (graph building, memory pools) and is not timed.
     """
-    ctx = ctx or [mx.cpu()]
-    mx.random.seed(seed)
-    netG, netD = initialize(Generator(), ctx), initialize(Discriminator(), ctx)
-    if hybridize:
-        netG.hybridize(static_alloc=True, static_shape=True)
-        netD.hybridize(static_alloc=True, static_shape=True)
-    trainer = GANTrainer(netG, netD, get_loss(loss), ctx)
-    batches = data.ImageBatches(synthetic_images(batch_size * iters), batch_size, seed=seed)
-    rates = []
-    with tempfile.TemporaryDirectory() as tmp, _quiet_training_log():
-        for rep in range(repeats + 1):
-            callbacks = [TrainingLog(os.path.join(tmp, "m.csv"), interval=10)]
-            mx.nd.waitall()
-            start = time.perf_counter()
-            fit(trainer, batches, rep + 1, start_epoch=rep, seed=seed, callbacks=callbacks)
-            mx.nd.waitall()
-            if rep:  # the first epoch is the warm-up
-                rates.append(batch_size * iters / (time.perf_counter() - start))
-    return statistics.median(rates), rates, (netG, netD)
+    timer = dcgan_timer(batch_size, iters, ctx, loss, hybridize, seed)
+    rates = [timer.time_once() for _ in range(repeats)]
+    timer.close()
+    return statistics.median(rates), rates, (timer.trainer.netG, timer.trainer.netD)
 
 
 def time_batches(images, batch_size=64, repeats=3):
@@ -130,22 +94,36 @@ def write_jpeg_folder(folder, count, size=250, seed=0):
 
 
 def profile_training(batch_size=64, iters=5, ctx=None):
-    """Per-operator time of a few training iterations, as ``mx.profiler``'s aggregate table."""
+    """Per-operator time of a few training iterations, as ``mx.profiler``'s aggregate table.
+
+    MXNet's engine normally runs a hybridized graph's operators in bulk
+    segments, which the profiler reports as one row per segment
+    ("LeakyReLU,Convolution,BatchNorm,..."); bulking is switched off here so
+    each operator gets its own row (the totals are then slightly higher).
+    """
     import mxnet.profiler as profiler
     ctx = ctx or [mx.cpu()]
-    _, _, (netG, netD) = time_training(batch_size, iters=2, repeats=1, ctx=ctx)
-    trainer = GANTrainer(netG, netD, get_loss("bce"), ctx)
-    x = mx.nd.array(synthetic_images(batch_size), ctx=ctx[0]).astype("float32") / 127.5 - 1
-    trainer.step(x)
-    mx.nd.waitall()
-    with tempfile.TemporaryDirectory() as tmp:
-        profiler.set_config(profile_all=True, aggregate_stats=True, filename=os.path.join(tmp, "p.json"))
-        profiler.set_state("run")
-        for _ in range(iters):
-            trainer.step(x)
+    bulk = os.environ.get("MXNET_EXEC_BULK_EXEC_TRAIN")
+    os.environ["MXNET_EXEC_BULK_EXEC_TRAIN"] = "0"
+    try:
+        _, _, (netG, netD) = time_training(batch_size, iters=2, repeats=1, ctx=ctx)
+        trainer = GANTrainer(netG, netD, get_loss("bce"), ctx)
+        x = mx.nd.array(synthetic_images(batch_size), ctx=ctx[0]).astype("float32") / 127.5 - 1
+        trainer.step(x)
         mx.nd.waitall()
-        profiler.set_state("stop")
-        table = profiler.dumps(reset=True, format="table", sort_by="total", ascending=False)
+        with tempfile.TemporaryDirectory() as tmp:
+            profiler.set_config(profile_all=True, aggregate_stats=True, filename=os.path.join(tmp, "p.json"))
+            profiler.set_state("run")
+            for _ in range(iters):
+                trainer.step(x)
+            mx.nd.waitall()
+            profiler.set_state("stop")
+            table = profiler.dumps(reset=True, format="table", sort_by="total", ascending=False)
+    finally:
+        if bulk is None:
+            os.environ.pop("MXNET_EXEC_BULK_EXEC_TRAIN", None)
+        else:
+            os.environ["MXNET_EXEC_BULK_EXEC_TRAIN"] = bulk
     return table
 
 
@@ -163,26 +141,14 @@ def time_families(names, image_shape=(3, 32, 32), batch_size=64, iters=10, repea
     """
     ctx = ctx or [mx.cpu()]
     options = options or {}
-    runs = {}
     shapes = image_shape if isinstance(image_shape, dict) else {name: image_shape for name in names}
     batch_sizes = batch_size if isinstance(batch_size, dict) else {name: batch_size for name in names}
-    for name in names:
-        cls = families.get_family_class(name)
-        family = families.create_family(name, shapes[name], options.get(name),
-                                        loss=get_loss(loss or cls.defaults.get("loss", "bce")))
-        netG, netD = build_networks(family, TrainConfig(seed=seed), ctx)  # seeded, hybridized, extras: as train does
-        trainer = GANTrainer(netG, netD, family.loss, ctx, family=family)
-        images = np.random.RandomState(seed).randint(0, 256, (batch_sizes[name] * iters,) + tuple(shapes[name]))
-        runs[name] = (trainer, family.make_batches(images.astype(np.uint8), batch_sizes[name], seed=seed), family)
+    timers = {name: family_timer(name, shapes[name], batch_sizes[name], iters, options.get(name), loss, ctx, seed)
+              for name in names}
     rates = {name: [] for name in names}
-    with tempfile.TemporaryDirectory() as tmp, _quiet_training_log():
-        for rep in range(repeats + 1):
-            for name, (trainer, batches, family) in runs.items():
-                callbacks = [TrainingLog(os.path.join(tmp, name + ".csv"), interval=10)] + family.callbacks(None)
-                mx.nd.waitall()
-                start = time.perf_counter()
-                fit(trainer, batches, rep + 1, start_epoch=rep, seed=seed, callbacks=callbacks)
-                mx.nd.waitall()
-                if rep:
-                    rates[name].append(batch_sizes[name] * len(batches) / (time.perf_counter() - start))
+    for _ in range(repeats):
+        for name, timer in timers.items():
+            rates[name].append(timer.time_once())
+    for timer in timers.values():
+        timer.close()
     return {name: (statistics.median(r), r) for name, r in rates.items()}

@@ -6,7 +6,9 @@ One :meth:`GANTrainer.step` is one iteration of the tutorial:
    (label 0); backward; ``trainerD.step``. Detaching keeps G out of this graph.
 2. Generator: D's output on the same fakes, loss against label 1; backward
    through D into G; ``trainerG.step``. Only G's trainer steps, so D's weights
-   are left alone (its gradient buffers are overwritten by the next D step).
+   are left alone, and their gradients are not even computed here
+   (:func:`~gluon_gan.training.frozen.frozen_weights`): the tutorial computed and
+   discarded them. D's gradient buffers keep the D step's values.
 
 The tutorial ran G forward twice on the same noise; the second pass is skipped
 here and the step-1 fakes are reused. That is exact, not an approximation: G's
@@ -25,6 +27,7 @@ from mxnet import autograd, gluon
 from . import distributed
 from .callbacks import StopTraining
 from .family import PlainFamily
+from .frozen import frozen_weights
 from .losses import GANLoss
 from .sampling import sample, training_latent
 
@@ -163,11 +166,12 @@ class GANTrainer:
         if self.iterations % self.d_steps == 0:
             if family.fresh_g_noise:  # the GAN notes' G step draws its own noise
                 zs = gluon.utils.split_and_load(self.worker_noise(n), self.ctx, even_split=False)
-            with autograd.record():
-                if family.fresh_g_noise:
-                    fakes = [family.fake_inputs(self.netG(*family.training_inputs(z))) for z in zs]
-                g_losses = [self.loss.g_loss(self.netD(*f)) for f in fakes]
-            autograd.backward(g_losses)
+            with frozen_weights(self.netD):  # D only carries the gradient to G: its own would be wasted work
+                with autograd.record():
+                    if family.fresh_g_noise:
+                        fakes = [family.fake_inputs(self.netG(*family.training_inputs(z))) for z in zs]
+                    g_losses = [self.loss.g_loss(self.netD(*f)) for f in fakes]
+                autograd.backward(g_losses)
             self.trainerG.step(global_batch)
             self._g_loss = _mean(g_losses)
         self.iterations += 1
