@@ -233,10 +233,13 @@ def main(argv=None):
         if cmd:
             peer = theirs[key]
             ratio = mine.median / peer.median if higher else peer.median / mine.median
+            # each repeat's own ratio (ours and the peer's timed back to back): how far the machine's drift reaches
+            paired = [m / t if higher else t / m for m, t in zip(mine.values, peer.values)]
             results["peer_" + key + "_" + unit.replace("/", "_per_")] = round(peer.median, 6)
             results["ratios"][key] = round(ratio, 3)
+            results.setdefault("repeat_ratios", {})[key] = [round(r, 3) for r in paired]
             rows.append((label, "%s %s" % (mine.show(fmt), unit), "%s: %s" % (peer_label, peer.show(fmt)),
-                         "**%.2fx**" % ratio))
+                         "**%.2fx** (%s)" % (ratio, ", ".join("%.2f" % r for r in paired))))
         else:
             rows.append((label, "%s %s" % (mine.show(fmt), unit), "", ""))
         if key == "dcgan":
@@ -328,7 +331,8 @@ def _data_rows(args, benchmark, data, train, results):
 
 
 def _print_table(rows):
-    """Markdown: measurement | gluon-gan (median, then the repeats) | peer | ratio (> 1: gluon-gan is faster)."""
+    """Markdown: measurement | gluon-gan (median, then the repeats) | peer | ratio of the medians, then each
+    repeat's (> 1: gluon-gan is faster)."""
     head = ("measurement", "gluon-gan: median (repeats)", "peer: median (repeats)", "ours vs peer")
     rows = [tuple(row) + ("",) * (4 - len(row)) for row in rows]
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
