@@ -116,8 +116,10 @@ def main(argv=None):
     args = parse_args(argv)
     if args.cpu_isa:
         _reexec_with_isa_cap(args, argv)
+    from gluon_gan.bench import isolated, timers
     from gluon_gan.bench import throughput as benchmark
-    from gluon_gan.bench import timers
+    from gluon_gan.families.dcgan import Discriminator, Generator
+    from gluon_gan.nn.init import initialize
     from gluon_gan.data import images as data
     from gluon_gan.files import checkpoint
     from gluon_gan.style_transfer.timing import StyleTimer
@@ -140,35 +142,46 @@ def main(argv=None):
             results["torch_isa"] = peers.torch_isa(tp)
             machine.append(("  PyTorch runs", str(results["torch_isa"])))
 
-    # Build and warm up everything first; then each repeat times ours and the peers back to back.
+    # Build and warm up everything first, each of our timers in a process of its own (as each peer runs in its
+    # own: see gluon_gan/bench/isolated.py); then each repeat times ours and the peers back to back.
     print("building and warming up ...", file=sys.stderr, flush=True)
+    netG, netD = initialize(Generator(), ctx), initialize(Discriminator(), ctx)  # the FLOP count's networks
     work = []  # (key, label, our timer, peer label, peer command, peer env, unit, higher_is_better)
-    dcgan = timers.dcgan_timer(args.batch_size, args.iters, ctx)
+    dcgan = isolated.start("dcgan", timers.dcgan_timer, args.batch_size, args.iters, ctx)
+    workers = [dcgan]
     work.append(("dcgan", "DCGAN training step, 64x64, batch %d" % args.batch_size, dcgan.time_once,
                  "PyTorch dcgan example", tp and peers.torch_dcgan_cmd(tp, args.bench_dir, args.batch_size, args.iters),
                  None, "images/s", True))
     if not args.skip_dcgan28:
-        t28 = timers.family_timer("dcgan28", (1, 28, 28), 32, args.dcgan28_iters, ctx=ctx)
+        t28 = isolated.start("dcgan28", timers.family_timer, "dcgan28", (1, 28, 28), 32, args.dcgan28_iters,
+                             ctx=ctx)
+        workers.append(t28)
         work.append(("dcgan28", "dcgan28 training step (the GAN notes' small DCGAN), batch 32", t28.time_once,
                      "the notes' Keras code (Keras 3, torch backend)",
                      kp and peers.keras_dcgan28_cmd(kp, args.bench_dir, args.dcgan28_iters), peers.keras_env(),
                      "images/s", True))
     if not args.skip_style:
-        style = StyleTimer(args.style_size, args.style_steps, ctx=ctx[0])
+        style = isolated.start("style", StyleTimer, args.style_size, args.style_steps, ctx=ctx[0])
+        workers.append(style)
         work.append(("style", "style transfer Adam step, %dx%d, VGG-19 to conv5_1"
-                     % (style.width, style.height), style.time_once, "PyTorch style transfer",
+                     % (args.style_size, args.style_size * 3 // 4), style.time_once, "PyTorch style transfer",
                      tp and peers.torch_style_cmd(tp, args.bench_dir, args.style_size, args.style_steps),
                      None, "s/step", False))
     gen = None
+    tmp_gen = tempfile.TemporaryDirectory()
+    params = os.path.join(tmp_gen.name, "Generator.params")
+    checkpoint.save_parameters(netG, params)  # generation's speed does not depend on the weights' values
     if not args.skip_generation:
-        tmp_gen = tempfile.TemporaryDirectory()
-        params = os.path.join(tmp_gen.name, "Generator.params")
-        checkpoint.save_parameters(dcgan.trainer.netG, params)
-        gen = timers.GenerationTimer(params, 64, ctx=ctx[0])
+        gen = isolated.start("generation", timers.GenerationTimer, params, 64, ctx=ctx[0])
+        workers.append(gen)
     fam_timers = {}
     for name in args.families:
         options, batch = FAMILY_SETTINGS[name]
-        fam_timers[name] = timers.family_timer(name, (3, 64, 64), batch, args.family_iters, options, ctx=ctx)
+        fam_timers[name] = isolated.start(name, timers.family_timer, name, (3, 64, 64), batch, args.family_iters,
+                                          options, ctx=ctx)
+        workers.append(fam_timers[name])
+    for worker in workers:
+        worker.wait_ready()
     others = {}
     if args.compare_tutorial:
         default_env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
@@ -204,8 +217,9 @@ def main(argv=None):
             tutorial[name].add(peers.run_peer(cmd, env)[0])
     results["load_end"] = peers.load_average()
 
+    for worker in workers:
+        worker.close()
     rows = list(machine)
-    netG, netD = dcgan.trainer.netG, dcgan.trainer.netD
     flops = benchmark.loop_flops_per_image(netG, netD)
     train = ours["dcgan"].median
     results.update(train_images_per_s=round(train, 2), train_repeats=[round(r, 2) for r in ours["dcgan"].values],
@@ -219,10 +233,13 @@ def main(argv=None):
         if cmd:
             peer = theirs[key]
             ratio = mine.median / peer.median if higher else peer.median / mine.median
+            # each repeat's own ratio (ours and the peer's timed back to back): how far the machine's drift reaches
+            paired = [m / t if higher else t / m for m, t in zip(mine.values, peer.values)]
             results["peer_" + key + "_" + unit.replace("/", "_per_")] = round(peer.median, 6)
             results["ratios"][key] = round(ratio, 3)
+            results.setdefault("repeat_ratios", {})[key] = [round(r, 3) for r in paired]
             rows.append((label, "%s %s" % (mine.show(fmt), unit), "%s: %s" % (peer_label, peer.show(fmt)),
-                         "**%.2fx**" % ratio))
+                         "**%.2fx** (%s)" % (ratio, ", ".join("%.2f" % r for r in paired))))
         else:
             rows.append((label, "%s %s" % (mine.show(fmt), unit), "", ""))
         if key == "dcgan":
@@ -268,8 +285,6 @@ def main(argv=None):
         rows += _data_rows(args, benchmark, data, train, results)
     if not args.skip_generate:
         with tempfile.TemporaryDirectory() as tmp:
-            params = os.path.join(tmp, "Generator.params")
-            checkpoint.save_parameters(netG, params)
             start = time.perf_counter()
             subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "generate.py"), "--params", params,
                             "--num", str(args.num_generate), "--out", os.path.join(tmp, "faces.png")]
@@ -316,7 +331,8 @@ def _data_rows(args, benchmark, data, train, results):
 
 
 def _print_table(rows):
-    """Markdown: measurement | gluon-gan (median, then the repeats) | peer | ratio (> 1: gluon-gan is faster)."""
+    """Markdown: measurement | gluon-gan (median, then the repeats) | peer | ratio of the medians, then each
+    repeat's (> 1: gluon-gan is faster)."""
     head = ("measurement", "gluon-gan: median (repeats)", "peer: median (repeats)", "ours vs peer")
     rows = [tuple(row) + ("",) * (4 - len(row)) for row in rows]
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(4)]

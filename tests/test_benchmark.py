@@ -75,6 +75,10 @@ def test_benchmark_script_puts_each_peer_beside_ours(tmp_path):
     assert ratios["dcgan28"] == close(r["dcgan28_images_per_s"] / 20.0)
     assert ratios["style"] == close(4.0 / r["style_s_per_step"])
     assert ratios["generation_latency"] == close(2.0 / r["generation_latency_ms"])
+    # each repeat's own ratio, ours over the peer timed right after it
+    assert r["repeat_ratios"]["dcgan"] == [close(v / 5.0) for v in r["train_repeats"]]
+    assert set(r["repeat_ratios"]) == {"dcgan", "dcgan28", "style"} and all(
+        len(v) == 2 for v in r["repeat_ratios"].values())
     assert set(r["families_images_per_s"]) == {"progan"} and r["families_images_per_s"]["progan"] > 0
     assert 0 < r["fraction_of_peak"] < 1 and r["sgemm_peak_gflops"] > 0 and len(r["sgemm_repeats"]) == 2
     assert r["cpu"] and r["mxnet_isa"]

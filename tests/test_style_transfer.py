@@ -78,6 +78,24 @@ def test_content_and_style_losses_match_numpy():
     assert losses.style_loss(nd(f), losses.gram(nd(f))).asscalar() == 0.0
 
 
+def test_style_loss_gradient_matches_numpy():
+    """The style loss's one-product backward (symmetric dL/dG) equals the full (dG + dGᵀ) F / M by hand."""
+    rs = np.random.RandomState(4)
+    f = rs.randn(1, 3, 4, 5).astype(np.float32)
+    b = rs.randn(3, 3)
+    a = (b + b.T).astype(np.float32)[None]  # a symmetric target, as every Gram matrix is
+    x = nd(f)
+    x.attach_grad()
+    with mx.autograd.record():
+        loss = losses.style_loss(x, nd(a))
+    loss.backward()
+    g = np_gram(f)[0]
+    flat = f.reshape(3, 20).astype(np.float64)
+    dg = 2 * (g - a[0]) / 9  # d mean((G - A)^2) / dG
+    assert np.isclose(loss.asscalar(), np.mean((g - a[0]) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(x.grad.asnumpy(), ((dg + dg.T) @ flat / 20).reshape(f.shape), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("power", [1, 2])
 def test_variation_loss_matches_numpy(power):
     x = np.random.RandomState(2).rand(1, 3, 5, 6).astype(np.float32)

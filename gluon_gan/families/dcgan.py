@@ -51,8 +51,11 @@ class Generator(nn.HybridSequential):
                 self.add(nn.Activation("relu"))
                 prev = width
             # grey: MXNet 1.9's oneDNN cannot backpropagate a one-channel Deconvolution (see mxnet_fixes.py)
-            last = OneChannelSafeConv2DTranspose if nc == 1 else nn.Conv2DTranspose
-            self.add(last(nc, 4, 2, 1, use_bias=False, in_channels=prev))
+            if nc == 1:
+                self.add(OneChannelSafeConv2DTranspose(nc, 4, 2, 1, use_bias=False, in_channels=prev,
+                                                       in_size=size // 2))
+            else:
+                self.add(nn.Conv2DTranspose(nc, 4, 2, 1, use_bias=False, in_channels=prev))
             self.add(nn.Activation("tanh"))
 
 

@@ -52,7 +52,7 @@ class PictureGraph(HybridBlock):
     network's output to pictures in [-1, 1] (default: as it is). Both must work
     for ``F`` = ``mx.sym``, since the graph is traced. The trace runs under
     :func:`~gluon_gan.nn.mxnet_fixes.inference_graph`: layers that compute
-    differently only to train (e.g. in float64) take their plain inference form.
+    differently only to train (e.g. through ``col2im``) take their plain inference form.
     """
 
     def __init__(self, net, prepare=None, finish=None, **kwargs):

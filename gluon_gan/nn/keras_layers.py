@@ -65,7 +65,7 @@ class SameConv2DTranspose(HybridBlock):
             raise ValueError("kernel %d, stride %d: no Keras-equal transposed convolution" % (kernel, stride))
         with self.name_scope():
             self.deconv = OneChannelSafeConv2DTranspose(channels, kernel, stride, padding=before,
-                                                        in_channels=in_channels)
+                                                        in_channels=in_channels, in_size=in_size)
 
     def hybrid_forward(self, F, x):
         y = self.deconv(x)

@@ -119,7 +119,9 @@ class VGGFeatures(nn.HybridBlock):
         for name, pool_first in self._plan:
             if pool_first:
                 h = F.Pooling(h, kernel=(2, 2), stride=(2, 2), pool_type=self.pooling)
-            h = F.relu(getattr(self, name)(h))
+            # Activation, not relu: oneDNN's ReLU keeps the convolutions' blocked layout (relu is MXNet's own
+            # kernel, which needs plain NCHW and two reorders around it): the same numbers, 8% faster a step
+            h = F.Activation(getattr(self, name)(h), act_type="relu")
             if name in wanted:
                 found[name] = h
         return tuple(found[o] for o in self.outputs)
