@@ -15,18 +15,30 @@ See docs/style_transfer.md.
 import mxnet as mx
 
 
-def gram(features):
+def gram(features, symmetric_loss=False):
     """(N, C, H, W) -> (N, C, C): channel co-activations averaged over the H*W positions.
 
     One image (what style transfer optimises) goes through ``FullyConnected``
     with the features as both data and weight: oneDNN's inner product computes
     F F^T, forward and backward, about 1.6x faster on a CPU than ``batch_dot``
     (docs/performance.md), which still serves batches.
+
+    ``symmetric_loss=True`` (one image): the backward takes one matrix product
+    instead of two, for a loss whose dL/dG is symmetric. In general dL/dF =
+    (dG + dGᵀ) F / M; under the style loss dG = 2 (G - A) / C² with symmetric
+    G and A, so dL/dF = 2 dG F / M: the inner product's data gradient alone,
+    doubled (``2G - stop(G)`` has the value G and twice its gradient), with the
+    weight side detached. A third less Gram work per step; a loss that is not
+    symmetric in G needs the default.
     """
     n, c, h, w = features.shape
     if n == 1:
         flat = features.reshape((c, h * w))
-        return (mx.nd.FullyConnected(flat, flat, num_hidden=c, no_bias=True) / (h * w)).reshape((1, c, c))
+        weight = flat.detach() if symmetric_loss else flat
+        g = mx.nd.FullyConnected(flat, weight, num_hidden=c, no_bias=True) / (h * w)
+        if symmetric_loss:
+            g = 2 * g - g.detach()
+        return g.reshape((1, c, c))
     flat = features.reshape((n, c, h * w))
     return mx.nd.batch_dot(flat, flat, transpose_b=True) / (h * w)
 
@@ -38,24 +50,7 @@ def content_loss(features, target):
 
 def style_loss(features, target_gram):
     """Mean squared difference of the Gram matrix from the style target's (all C*C entries)."""
-    return mx.nd.mean(mx.nd.square(_gram_under_symmetric_loss(features) - target_gram))
-
-
-def _gram_under_symmetric_loss(features):
-    """:func:`gram`, whose backward is one matrix product instead of two where the loss's dL/dG is symmetric.
-
-    dL/dF = (dG + dGᵀ) F / M in general. Under the style loss, dG = 2 (G - A)
-    / C² with symmetric G and A, so dL/dF = 2 dG F / M: the inner product's
-    data gradient alone, doubled (``2G - stop(G)`` has the value G and twice
-    its gradient), with the weight side detached. A third less Gram work per
-    step. Only for losses symmetric in G: a general one needs :func:`gram`.
-    """
-    n, c, h, w = features.shape
-    if n != 1:
-        return gram(features)
-    flat = features.reshape((c, h * w))
-    half = mx.nd.FullyConnected(flat, flat.detach(), num_hidden=c, no_bias=True) / (h * w)
-    return (2 * half - half.detach()).reshape((1, c, c))
+    return mx.nd.mean(mx.nd.square(gram(features, symmetric_loss=True) - target_gram))
 
 
 def variation_loss(image, power=2):
